@@ -1,0 +1,151 @@
+// Resolves `serve`'s configuration: command-line flag > environment variable >
+// default (SPEC section 9). Pure, so every rule is unit-tested; a bad value is
+// one clear line naming the flag.
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, DEFAULT_QUIC_PORT, defaultGameDir, defaultStateDir } from '../runtime/constants.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ServeFlags {
+  games?: string;
+  state?: string;
+  catalog?: string;
+  http?: string;
+  quicPort?: string;
+  name?: string;
+  token?: string;
+  peer?: string[];
+  mdns?: boolean;
+  uploadLimit?: string;
+  downloadLimit?: string;
+  logLevel?: string;
+}
+
+export interface ServeConfig {
+  gameDir: string;
+  stateDir: string;
+  catalogFile: string | null;
+  httpHost: string;
+  httpPort: number;
+  quicPort: number;
+  name: string;
+  token: string | null;
+  peers: { host: string; port: number }[];
+  mdns: boolean;
+  uploadLimit: number;
+  downloadLimit: number;
+  logLevel: LogLevel;
+  /** which values came from flags or environment (they override saved settings) */
+  explicit: { gameDir: boolean; name: boolean; uploadLimit: boolean; downloadLimit: boolean };
+}
+
+/** A configuration value that cannot be used; the message is one line naming the flag. */
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variable for each flag. */
+export const ENV = {
+  games: 'LANSPREAD_GAMES',
+  state: 'LANSPREAD_STATE',
+  catalog: 'LANSPREAD_CATALOG',
+  http: 'LANSPREAD_HTTP',
+  quicPort: 'LANSPREAD_QUIC_PORT',
+  name: 'LANSPREAD_NAME',
+  token: 'LANSPREAD_TOKEN',
+  peer: 'LANSPREAD_PEERS',
+  mdns: 'LANSPREAD_NO_MDNS',
+  uploadLimit: 'LANSPREAD_UPLOAD_LIMIT',
+  downloadLimit: 'LANSPREAD_DOWNLOAD_LIMIT',
+  logLevel: 'LANSPREAD_LOG_LEVEL',
+} as const;
+
+export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServeConfig {
+  const pick = (key: keyof typeof ENV): string | undefined => {
+    const flag = flags[key];
+    if (typeof flag === 'string') return flag;
+    const value = env[ENV[key]];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const abs = (p: string) => path.resolve(cwd, expandHome(p));
+
+  const games = pick('games');
+  const state = pick('state');
+  const catalog = pick('catalog');
+  const http = parseHostPort(pick('http') ?? `${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}`, '--http', true);
+  const quicPortText = pick('quicPort');
+  const quicPort = quicPortText === undefined ? DEFAULT_QUIC_PORT : parsePort(quicPortText, '--quic-port', true);
+  const name = pick('name');
+  if (name !== undefined && (name.length === 0 || name.length > 64)) throw new ConfigError(`--name must be 1 to 64 characters`);
+  const token = pick('token') ?? null;
+  if (token !== null && token.length < 16) throw new ConfigError('--token must be at least 16 characters');
+  const peerList = flags.peer && flags.peer.length > 0 ? flags.peer : (env[ENV.peer]?.split(',').map((s) => s.trim()).filter(Boolean) ?? []);
+  const peers = peerList.map((p) => parseHostPort(p, '--peer', false));
+  const mdns = flags.mdns === false ? false : !isTruthy(env[ENV.mdns]);
+  const uploadLimit = parseLimit(pick('uploadLimit'), '--upload-limit');
+  const downloadLimit = parseLimit(pick('downloadLimit'), '--download-limit');
+  const logLevel = (pick('logLevel') ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+
+  return {
+    gameDir: games ? abs(games) : defaultGameDir(),
+    stateDir: state ? abs(state) : defaultStateDir(),
+    catalogFile: catalog ? abs(catalog) : null,
+    httpHost: http.host,
+    httpPort: http.port,
+    quicPort,
+    name: name ?? os.hostname(),
+    token,
+    peers,
+    mdns,
+    uploadLimit: uploadLimit ?? 0,
+    downloadLimit: downloadLimit ?? 0,
+    logLevel,
+    explicit: {
+      gameDir: games !== undefined,
+      name: name !== undefined,
+      uploadLimit: uploadLimit !== undefined,
+      downloadLimit: downloadLimit !== undefined,
+    },
+  };
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
+}
+
+function isTruthy(v: string | undefined): boolean {
+  return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+}
+
+export function parsePort(text: string, flag: string, allowZero: boolean): number {
+  if (!/^\d{1,5}$/.test(text)) throw new ConfigError(`${flag}: "${text}" is not a port number`);
+  const port = Number(text);
+  if (port > 65535 || (port === 0 && !allowZero)) throw new ConfigError(`${flag}: port ${port} is out of range (${allowZero ? 0 : 1}-65535)`);
+  return port;
+}
+
+/** `HOST:PORT` or `[v6]:PORT`. */
+export function parseHostPort(text: string, flag: string, allowZero: boolean): { host: string; port: number } {
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(text);
+  if (v6) return { host: v6[1] as string, port: parsePort(v6[2] as string, flag, allowZero) };
+  const i = text.lastIndexOf(':');
+  if (i <= 0) throw new ConfigError(`${flag}: expected HOST:PORT, got "${text}"`);
+  const host = text.slice(0, i);
+  if (host.includes(':') || !/^[A-Za-z0-9.-]+$/.test(host)) throw new ConfigError(`${flag}: "${host}" is not a host name or address`);
+  return { host, port: parsePort(text.slice(i + 1), flag, allowZero) };
+}
+
+function parseLimit(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)\s*([kKmMgG]?)(i?[bB])?(\/s)?$/.exec(text.trim());
+  if (!m) throw new ConfigError(`${flag}: "${text}" is not a rate in bytes per second (e.g. 10000000, 10M, 500K; 0 = no limit)`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase()] ?? 1;
+  return Number(m[1]) * unit;
+}

@@ -1,0 +1,45 @@
+// /api/health, /api/peers, /api/operations, /api/stats, /api/settings.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { ActiveOperation, ErrorBody, Health, Peer, Settings, SettingsPatch } from '../../../shared/api.js';
+import { LANSPREAD_VERSION } from '../../runtime/constants.js';
+import type { PeerRuntime } from '../../runtime/runtime.js';
+
+const Stats = Type.Object({
+  uploadedBytes: Type.Number(),
+  downloadedBytes: Type.Number(),
+  peers: Type.Array(Type.Object({ peerId: Type.String(), uploadedBytes: Type.Number(), downloadedBytes: Type.Number() })),
+});
+
+export function nodeRoutes(runtime: PeerRuntime) {
+  return async (app: FastifyInstance) => {
+    app.get('/api/health', { schema: { summary: 'Liveness and identity', response: { 200: Health } } }, async () => ({
+      ok: true,
+      peerId: runtime.peerId,
+      name: runtime.settings().name,
+      version: LANSPREAD_VERSION,
+    }));
+
+    app.get('/api/peers', { schema: { summary: 'The known peers', response: { 200: Type.Array(Peer) } } }, async () => []);
+
+    app.get(
+      '/api/operations',
+      { schema: { summary: 'Active operations with their progress', response: { 200: Type.Array(ActiveOperation) } } },
+      async () => runtime.listOperations(),
+    );
+
+    app.get('/api/stats', { schema: { summary: 'Bytes moved since start', response: { 200: Stats } } }, async () => ({
+      uploadedBytes: 0,
+      downloadedBytes: 0,
+      peers: [],
+    }));
+
+    app.get('/api/settings', { schema: { summary: 'Current settings', response: { 200: Settings } } }, async () => runtime.settings());
+
+    app.put(
+      '/api/settings',
+      { schema: { summary: 'Change any subset of the settings', body: SettingsPatch, response: { 200: Settings, 400: ErrorBody } } },
+      async (request) => runtime.updateSettings(request.body as SettingsPatch),
+    );
+  };
+}

@@ -1,0 +1,54 @@
+// Failures carry a stable `code` (shared/error-codes.ts); the HTTP layer maps
+// codes to statuses and nothing anywhere matches on message text.
+import { ErrorCode } from '../../shared/error-codes.js';
+import type { ErrorInfo } from '../../shared/api.js';
+
+export class LanspreadError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LanspreadError';
+  }
+
+  toInfo(): ErrorInfo {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** A game id that is not in the catalog. */
+export class UnknownGameError extends LanspreadError {
+  constructor(id: string) {
+    super(ErrorCode.UnknownGame, `no game with id "${id}" in the catalog`);
+    this.name = 'UnknownGameError';
+  }
+}
+
+/** A request to start work on a game that already has an operation in flight. */
+export class OperationActiveError extends LanspreadError {
+  constructor(id: string, kind: string) {
+    super(ErrorCode.OperationActive, `game "${id}" already has an active ${kind} operation`);
+    this.name = 'OperationActiveError';
+  }
+}
+
+/** A settings value that cannot be applied. */
+export class InvalidSettingsError extends LanspreadError {
+  constructor(message: string) {
+    super(ErrorCode.InvalidSettings, message);
+    this.name = 'InvalidSettingsError';
+  }
+}
+
+/** Reduce anything thrown to `{code, message}` for events and `lastError`. */
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof LanspreadError) return err.toInfo();
+  const message = err instanceof Error ? err.message : String(err);
+  const code =
+    typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
+      ? (err as { code: string }).code
+      : ErrorCode.Internal;
+  return { code, message };
+}

@@ -1,0 +1,177 @@
+// The headless peer: started with a game dir, a state dir, a catalog and an
+// event sink; takes PeerCommands, emits PeerEvents. No HTTP in here — the API,
+// the dashboard and the CLI are adapters over this handle.
+import type { ActiveOperation, ErrorInfo, Game, GameDetail, Settings, SettingsPatch } from '../../shared/api.js';
+import type { PeerCommand } from '../../shared/commands.js';
+import { ErrorCode } from '../../shared/error-codes.js';
+import type { PeerEvent } from '../../shared/events.js';
+import { newestVersion } from '../../shared/version.js';
+import { LanspreadError, UnknownGameError } from './errors.js';
+import { EventBus, type EventListener } from './event-bus.js';
+import type { Catalog, CatalogEntry } from './library/catalog.js';
+import { Library } from './library/library.js';
+import type { Logger } from './logger.js';
+import { OperationRegistry } from './operations.js';
+import { loadOrCreatePeerId } from './state/state-dir.js';
+import { SettingsStore, validateGameDir } from './state/settings-store.js';
+
+export interface RuntimeOptions {
+  gameDir: string;
+  stateDir: string;
+  catalog: Catalog;
+  name: string;
+  uploadLimit: number;
+  downloadLimit: number;
+  logger: Logger;
+  /** library timing knobs and watching, for tests */
+  library?: { fullRescanIntervalMs?: number; debounceMs?: number; watch?: boolean };
+}
+
+export class PeerRuntime {
+  private readonly bus: EventBus;
+  private readonly library: Library;
+  private readonly operations: OperationRegistry;
+  private readonly settingsStore: SettingsStore;
+  private readonly lastErrors = new Map<string, ErrorInfo>();
+  private current: Settings;
+
+  private constructor(
+    readonly peerId: string,
+    readonly catalog: Catalog,
+    private readonly opts: RuntimeOptions,
+  ) {
+    this.bus = new EventBus(opts.logger);
+    this.settingsStore = new SettingsStore(opts.stateDir);
+    this.current = {
+      gameDir: opts.gameDir,
+      name: opts.name,
+      uploadLimit: opts.uploadLimit,
+      downloadLimit: opts.downloadLimit,
+    };
+    this.library = new Library({
+      gameDir: opts.gameDir,
+      stateDir: opts.stateDir,
+      catalog: opts.catalog,
+      logger: opts.logger.child({ component: 'library' }),
+      onChange: (games) => {
+        this.emit({ type: 'LocalLibraryChanged', games });
+        this.emitLibrary();
+      },
+      ...opts.library,
+    });
+    this.operations = new OperationRegistry({
+      onBegin: (id) => this.library.hold(id),
+      onChange: () => {
+        this.emit({ type: 'OperationsChanged', operations: this.operations.list() });
+        this.emitLibrary();
+      },
+    });
+  }
+
+  static async start(opts: RuntimeOptions): Promise<PeerRuntime> {
+    const peerId = await loadOrCreatePeerId(opts.stateDir);
+    const runtime = new PeerRuntime(peerId, opts.catalog, opts);
+    await runtime.library.start();
+    opts.logger.info({ peerId, gameDir: opts.gameDir, games: runtime.library.games().length }, 'runtime started');
+    return runtime;
+  }
+
+  async close(): Promise<void> {
+    await this.library.stop();
+  }
+
+  subscribe(listener: EventListener): () => void {
+    return this.bus.subscribe(listener);
+  }
+
+  async execute(command: PeerCommand): Promise<unknown> {
+    switch (command.type) {
+      case 'ListGames':
+        return this.games();
+      case 'SetGameDir':
+        return this.updateSettings({ gameDir: command.path });
+      case 'GetPeerCount':
+        return 0;
+      case 'GetGame':
+      case 'FetchLatestFromPeers':
+      case 'DownloadGameFiles':
+      case 'StreamInstallGame':
+      case 'InstallGame':
+      case 'UninstallGame':
+      case 'RemoveDownloadedGame':
+      case 'CancelDownload':
+        this.entryOrThrow(command.id);
+        throw new LanspreadError(ErrorCode.NotImplemented, `${command.type} is not available in this version of the node`);
+    }
+  }
+
+  games(): Game[] {
+    return this.catalog.entries.map((entry) => this.gameObject(entry));
+  }
+
+  game(id: string): GameDetail {
+    const entry = this.entryOrThrow(id);
+    const files = (this.library.entry(id)?.files ?? []).map((f) => ({ path: f.path, size: f.size, isDir: false }));
+    return { ...this.gameObject(entry), sources: [], files };
+  }
+
+  listOperations(): ActiveOperation[] {
+    return this.operations.list();
+  }
+
+  settings(): Settings {
+    return { ...this.current };
+  }
+
+  /** Apply and persist a settings change; a new game dir must exist and is rescanned. */
+  async updateSettings(patch: SettingsPatch): Promise<Settings> {
+    const next = { ...this.current, ...patch };
+    if (patch.gameDir !== undefined) next.gameDir = await validateGameDir(patch.gameDir);
+    if (next.gameDir !== this.current.gameDir) {
+      await this.library.setGameDir(next.gameDir);
+    }
+    this.current = next;
+    await this.settingsStore.save(next);
+    this.emitLibrary();
+    return this.settings();
+  }
+
+  /** Rescan the whole game dir now. */
+  rescan(): Promise<void> {
+    return this.library.fullScan();
+  }
+
+  private gameObject(entry: CatalogEntry): Game {
+    const local = this.library.get(entry.id);
+    const game: Game = {
+      id: entry.id,
+      name: entry.name,
+      description: entry.description,
+      size: entry.size,
+      downloaded: local?.downloaded ?? false,
+      installed: local?.installed ?? false,
+      version: local?.downloaded ? local.version : null,
+      peers: 0,
+      latestVersion: newestVersion([entry.eti_version, local?.version]),
+      operation: this.operations.get(entry.id),
+      lastError: this.lastErrors.get(entry.id) ?? null,
+    };
+    if (entry.genre !== undefined) game.genre = entry.genre;
+    if (entry.max_players !== undefined) game.maxPlayers = entry.max_players;
+    return game;
+  }
+
+  private entryOrThrow(id: string): CatalogEntry {
+    const entry = this.catalog.get(id);
+    if (!entry) throw new UnknownGameError(id);
+    return entry;
+  }
+
+  private emitLibrary(): void {
+    this.emit({ type: 'LibraryChanged', games: this.games() });
+  }
+
+  private emit(event: PeerEvent): void {
+    this.bus.emit(event);
+  }
+}

@@ -1,0 +1,125 @@
+// The REST API's bodies, defined once with TypeBox: the same definitions give the
+// server its request validation, the OpenAPI document, and both sides their types.
+import { Type, type Static } from '@sinclair/typebox';
+import { GAME_ID_PATTERN } from './game-id.js';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+export const ErrorInfo = Type.Object(
+  { code: Type.String(), message: Type.String() },
+  { $id: 'ErrorInfo' },
+);
+export type ErrorInfo = Static<typeof ErrorInfo>;
+
+export const ErrorBody = Type.Object({ error: ErrorInfo }, { $id: 'ErrorBody' });
+export type ErrorBody = Static<typeof ErrorBody>;
+
+export const OperationKind = Type.Union([
+  Type.Literal('download'),
+  Type.Literal('stream-install'),
+  Type.Literal('install'),
+  Type.Literal('uninstall'),
+  Type.Literal('remove'),
+]);
+export type OperationKind = Static<typeof OperationKind>;
+
+export const Operation = Type.Object({
+  kind: OperationKind,
+  phase: Type.String(),
+  bytesDone: Type.Number({ minimum: 0 }),
+  bytesTotal: Type.Number({ minimum: 0 }),
+  /** bytes per second, averaged */
+  speed: Type.Number({ minimum: 0 }),
+  etaSeconds: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+  /** peers actively sending */
+  peers: Type.Integer({ minimum: 0 }),
+});
+export type Operation = Static<typeof Operation>;
+
+export const GameId = Type.String({ pattern: GAME_ID_PATTERN });
+
+export const Game = Type.Object(
+  {
+    id: GameId,
+    name: Type.String(),
+    description: Type.String(),
+    size: Type.Number({ minimum: 0 }),
+    genre: Type.Optional(Type.String()),
+    maxPlayers: Type.Optional(Type.Integer({ minimum: 1 })),
+    downloaded: Type.Boolean(),
+    installed: Type.Boolean(),
+    /** the local eti_version, or null when not downloaded */
+    version: Nullable(Type.String()),
+    /** how many peers have the game */
+    peers: Type.Integer({ minimum: 0 }),
+    /** the newest eti_version seen anywhere: catalog, local or peers */
+    latestVersion: Nullable(Type.String()),
+    operation: Type.Union([Operation, Type.Null()]),
+    lastError: Type.Union([ErrorInfo, Type.Null()]),
+  },
+  { $id: 'Game' },
+);
+export type Game = Static<typeof Game>;
+
+export const GameSource = Type.Object({
+  peerId: Type.String(),
+  name: Type.String(),
+  version: Nullable(Type.String()),
+});
+export type GameSource = Static<typeof GameSource>;
+
+export const GameFile = Type.Object({
+  path: Type.String(),
+  size: Type.Number({ minimum: 0 }),
+  isDir: Type.Boolean(),
+});
+export type GameFile = Static<typeof GameFile>;
+
+export const GameDetail = Type.Intersect([
+  Game,
+  Type.Object({ sources: Type.Array(GameSource), files: Type.Array(GameFile) }),
+]);
+export type GameDetail = Static<typeof GameDetail>;
+
+export const Health = Type.Object({
+  ok: Type.Boolean(),
+  peerId: Type.String(),
+  name: Type.String(),
+  version: Type.String(),
+});
+export type Health = Static<typeof Health>;
+
+export const Settings = Type.Object({
+  gameDir: Type.String(),
+  name: Type.String(),
+  /** bytes per second, 0 = no limit */
+  uploadLimit: Type.Integer({ minimum: 0 }),
+  /** bytes per second, 0 = no limit */
+  downloadLimit: Type.Integer({ minimum: 0 }),
+});
+export type Settings = Static<typeof Settings>;
+
+export const SettingsPatch = Type.Partial(
+  Type.Object({
+    gameDir: Type.String({ minLength: 1 }),
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    uploadLimit: Type.Integer({ minimum: 0 }),
+    downloadLimit: Type.Integer({ minimum: 0 }),
+  }),
+  { additionalProperties: false },
+);
+export type SettingsPatch = Static<typeof SettingsPatch>;
+
+export const Peer = Type.Object({
+  peerId: Type.String(),
+  name: Type.String(),
+  address: Type.String(),
+  games: Type.Integer({ minimum: 0 }),
+  lastSeen: Type.String({ format: 'date-time' }),
+  rttMs: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+});
+export type Peer = Static<typeof Peer>;
+
+export const ActiveOperation = Type.Intersect([Operation, Type.Object({ id: GameId })]);
+export type ActiveOperation = Static<typeof ActiveOperation>;
