@@ -73,7 +73,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     const value = env[ENV[key]];
     return value === undefined || value === '' ? undefined : value;
   };
-  const abs = (p: string) => path.resolve(cwd, expandHome(p));
+  const abs = (p: string) => path.resolve(cwd, expandHome(p, env));
 
   const games = pick('games');
   const state = pick('state');
@@ -94,8 +94,8 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
 
   return {
-    gameDir: games ? abs(games) : defaultGameDir(),
-    stateDir: state ? abs(state) : defaultStateDir(),
+    gameDir: games ? abs(games) : defaultGameDir(env),
+    stateDir: state ? abs(state) : defaultStateDir(env),
     catalogFile: catalog ? abs(catalog) : null,
     httpHost: http.host,
     httpPort: http.port,
@@ -116,8 +116,8 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   };
 }
 
-function expandHome(p: string): string {
-  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
+function expandHome(p: string, env: NodeJS.ProcessEnv): string {
+  return p === '~' || p.startsWith('~/') ? path.join(env.HOME || os.homedir(), p.slice(1)) : p;
 }
 
 function isTruthy(v: string | undefined): boolean {

@@ -28,18 +28,18 @@ export const MAX_VERSION_INI_BYTES = 256;
 export const SENTINEL_FILE = 'version.ini';
 export const INSTALL_DIR = 'local';
 
-function homeDir(): string {
-  return process.env.HOME || os.homedir();
+function homeDir(env: NodeJS.ProcessEnv): string {
+  return env.HOME || os.homedir();
 }
 
 /** `$XDG_STATE_HOME/lanspread`, else `~/.local/state/lanspread`. */
-export function defaultStateDir(): string {
-  const xdg = process.env.XDG_STATE_HOME;
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(homeDir(), '.local', 'state');
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_STATE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(homeDir(env), '.local', 'state');
   return path.join(base, 'lanspread');
 }
 
 /** `~/Games/lanspread` */
-export function defaultGameDir(): string {
-  return path.join(homeDir(), 'Games', 'lanspread');
+export function defaultGameDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(homeDir(env), 'Games', 'lanspread');
 }

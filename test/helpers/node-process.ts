@@ -1,0 +1,95 @@
+// Starts a real `lanspread serve` process (the compiled dist/, built by the
+// test command's pretest step) and tells its dashboard URL once it listens.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = path.join(PROJECT_ROOT, 'dist', 'server', 'cli', 'main.js');
+
+export interface NodeProcess {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** stop the process (SIGTERM by default) and wait for it to exit */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** resolves with the exit code when the process exits */
+  exited: Promise<number | null>;
+}
+
+export interface StartNodeOptions {
+  games: string;
+  state: string;
+  catalog?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  /** command prefix, e.g. ['ip', 'netns', 'exec', 'ns1'] */
+  wrap?: string[];
+  http?: string;
+  timeoutMs?: number;
+}
+
+export async function startNode(opts: StartNodeOptions): Promise<NodeProcess> {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (npm test does it)`);
+  const args = [
+    CLI,
+    'serve',
+    '--games',
+    opts.games,
+    '--state',
+    opts.state,
+    '--http',
+    opts.http ?? '127.0.0.1:0',
+    '--no-mdns',
+    '--log-level',
+    'debug',
+    ...(opts.catalog ? ['--catalog', opts.catalog] : []),
+    ...(opts.args ?? []),
+  ];
+  const [cmd, ...cmdArgs] = opts.wrap ? [...opts.wrap, process.execPath, ...args] : [process.execPath, ...args];
+  const child = spawn(cmd as string, cmdArgs, {
+    env: { ...process.env, LANSPREAD_NO_MDNS: '', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node did not start within ${opts.timeoutMs ?? 20_000} ms\nstdout:\n${out}\nstderr:\n${err}`));
+    }, opts.timeoutMs ?? 20_000);
+    const check = () => {
+      const m = /dashboard: (http:\/\/\S+?\/)(?:#\S*)?$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`node exited with ${code} before listening\nstdout:\n${out}\nstderr:\n${err}`));
+    });
+  });
+
+  return {
+    url,
+    pid: child.pid!,
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
