@@ -3,13 +3,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { GAME_ID_PATTERN } from './game-id.js';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export const ErrorInfo = Type.Object(
-  { code: Type.String(), message: Type.String() },
-  { $id: 'ErrorInfo' },
-);
+export const ErrorInfo = Type.Object({ code: Type.String(), message: Type.String() }, { $id: 'ErrorInfo' });
 export type ErrorInfo = Static<typeof ErrorInfo>;
 
 export const ErrorBody = Type.Object({ error: ErrorInfo }, { $id: 'ErrorBody' });
@@ -76,10 +72,7 @@ export const GameFile = Type.Object({
 });
 export type GameFile = Static<typeof GameFile>;
 
-export const GameDetail = Type.Intersect([
-  Game,
-  Type.Object({ sources: Type.Array(GameSource), files: Type.Array(GameFile) }),
-]);
+export const GameDetail = Type.Intersect([Game, Type.Object({ sources: Type.Array(GameSource), files: Type.Array(GameFile) })]);
 export type GameDetail = Static<typeof GameDetail>;
 
 export const Health = Type.Object({

@@ -85,7 +85,13 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   if (name !== undefined && (name.length === 0 || name.length > 64)) throw new ConfigError(`--name must be 1 to 64 characters`);
   const token = pick('token') ?? null;
   if (token !== null && token.length < 16) throw new ConfigError('--token must be at least 16 characters');
-  const peerList = flags.peer && flags.peer.length > 0 ? flags.peer : (env[ENV.peer]?.split(',').map((s) => s.trim()).filter(Boolean) ?? []);
+  const peerList =
+    flags.peer && flags.peer.length > 0
+      ? flags.peer
+      : (env[ENV.peer]
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean) ?? []);
   const peers = peerList.map((p) => parseHostPort(p, '--peer', false));
   const mdns = flags.mdns === false ? false : !isTruthy(env[ENV.mdns]);
   const uploadLimit = parseLimit(pick('uploadLimit'), '--upload-limit');
@@ -127,7 +133,8 @@ function isTruthy(v: string | undefined): boolean {
 export function parsePort(text: string, flag: string, allowZero: boolean): number {
   if (!/^\d{1,5}$/.test(text)) throw new ConfigError(`${flag}: "${text}" is not a port number`);
   const port = Number(text);
-  if (port > 65535 || (port === 0 && !allowZero)) throw new ConfigError(`${flag}: port ${port} is out of range (${allowZero ? 0 : 1}-65535)`);
+  if (port > 65535 || (port === 0 && !allowZero))
+    throw new ConfigError(`${flag}: port ${port} is out of range (${allowZero ? 0 : 1}-65535)`);
   return port;
 }
 

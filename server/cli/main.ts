@@ -29,7 +29,17 @@ program
   .option('--no-mdns', 'do not use mDNS discovery (env LANSPREAD_NO_MDNS=1)')
   .option('--upload-limit <rate>', 'upload cap in bytes/s, e.g. 20M; 0 = none (env LANSPREAD_UPLOAD_LIMIT)')
   .option('--download-limit <rate>', 'download cap in bytes/s; 0 = none (env LANSPREAD_DOWNLOAD_LIMIT)')
-  .addOption(new Option('--log-level <level>', 'log level (env LANSPREAD_LOG_LEVEL)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .addOption(
+    new Option('--log-level <level>', 'log level (env LANSPREAD_LOG_LEVEL)').choices([
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+      'silent',
+    ]),
+  )
   .action(serveCommand);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

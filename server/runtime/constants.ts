@@ -18,6 +18,9 @@ export const FULL_RESCAN_INTERVAL_MS = 300_000;
 /** File system events for one game are batched this long before its rescan. */
 export const RESCAN_DEBOUNCE_MS = 150;
 
+/** Game roots scanned at once during a full scan (file system calls in flight). */
+export const SCAN_CONCURRENCY = 16;
+
 /** While the game dir is missing, how often to look for it to come back. */
 export const GAME_DIR_MISSING_POLL_MS = 2_000;
 

@@ -58,7 +58,9 @@ describe('lanspread serve', () => {
 
     const busy = await runCli(['serve', '--games', games, '--state', await tempDir(), '--http', `127.0.0.1:${port}`, '--no-mdns']);
     expect(busy.code).not.toBe(0);
-    expect(busy.stderr.trim().split('\n').at(-1)).toBe(`lanspread: --http: 127.0.0.1:${port} is already in use (is another Lanspread node running?)`);
+    expect(busy.stderr.trim().split('\n').at(-1)).toBe(
+      `lanspread: --http: 127.0.0.1:${port} is already in use (is another Lanspread node running?)`,
+    );
 
     const file = path.join(games, 'not-a-dir');
     await fs.writeFile(file, '');
@@ -69,7 +71,18 @@ describe('lanspread serve', () => {
 
     const catalog = path.join(games, 'catalog.json');
     await fs.writeFile(catalog, JSON.stringify({ games: [{ id: 'x', name: 'X', description: '', size: 'big', eti_version: '1' }] }));
-    const badCatalog = await runCli(['serve', '--games', games, '--state', await tempDir(), '--http', '127.0.0.1:0', '--catalog', catalog, '--no-mdns']);
+    const badCatalog = await runCli([
+      'serve',
+      '--games',
+      games,
+      '--state',
+      await tempDir(),
+      '--http',
+      '127.0.0.1:0',
+      '--catalog',
+      catalog,
+      '--no-mdns',
+    ]);
     expect(badCatalog.code).not.toBe(0);
     expect(badCatalog.stderr).toMatch(/entry 0 \("x"\), field "size"/);
 

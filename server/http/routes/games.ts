@@ -15,13 +15,29 @@ const ACTIONS: { method: 'POST' | 'DELETE'; url: string; summary: string; comman
     method: 'POST',
     url: '/api/games/:id/download',
     summary: 'Get the file list from peers and download (body {"stream": true}: streamed install)',
-    command: (id, body) => ((body as { stream?: boolean } | undefined)?.stream ? { type: 'StreamInstallGame', id } : { type: 'GetGame', id }),
+    command: (id, body) =>
+      (body as { stream?: boolean } | undefined)?.stream ? { type: 'StreamInstallGame', id } : { type: 'GetGame', id },
   },
-  { method: 'POST', url: '/api/games/:id/update', summary: 'Fetch the newest version from peers', command: (id) => ({ type: 'FetchLatestFromPeers', id }) },
+  {
+    method: 'POST',
+    url: '/api/games/:id/update',
+    summary: 'Fetch the newest version from peers',
+    command: (id) => ({ type: 'FetchLatestFromPeers', id }),
+  },
   { method: 'POST', url: '/api/games/:id/install', summary: 'Install a downloaded game', command: (id) => ({ type: 'InstallGame', id }) },
   { method: 'POST', url: '/api/games/:id/uninstall', summary: 'Remove local/', command: (id) => ({ type: 'UninstallGame', id }) },
-  { method: 'POST', url: '/api/games/:id/cancel', summary: 'Cancel the active download', command: (id) => ({ type: 'CancelDownload', id }) },
-  { method: 'DELETE', url: '/api/games/:id/files', summary: 'Remove the downloaded files', command: (id) => ({ type: 'RemoveDownloadedGame', id }) },
+  {
+    method: 'POST',
+    url: '/api/games/:id/cancel',
+    summary: 'Cancel the active download',
+    command: (id) => ({ type: 'CancelDownload', id }),
+  },
+  {
+    method: 'DELETE',
+    url: '/api/games/:id/files',
+    summary: 'Remove the downloaded files',
+    command: (id) => ({ type: 'RemoveDownloadedGame', id }),
+  },
 ];
 
 export function gamesRoutes(runtime: PeerRuntime) {

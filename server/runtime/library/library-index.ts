@@ -19,7 +19,10 @@ interface IndexFile {
 export class LibraryIndex {
   private readonly file: string;
 
-  constructor(stateDir: string, private readonly logger: Logger) {
+  constructor(
+    stateDir: string,
+    private readonly logger: Logger,
+  ) {
     this.file = path.join(stateDir, 'library-index.json');
   }
 

@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import type { LocalGame } from '../../../shared/events.js';
 import { isGameId } from '../../../shared/game-id.js';
-import { FULL_RESCAN_INTERVAL_MS, GAME_DIR_MISSING_POLL_MS, RESCAN_DEBOUNCE_MS } from '../constants.js';
+import { FULL_RESCAN_INTERVAL_MS, GAME_DIR_MISSING_POLL_MS, RESCAN_DEBOUNCE_MS, SCAN_CONCURRENCY } from '../constants.js';
 import type { Logger } from '../logger.js';
 import type { Catalog } from './catalog.js';
 import { LibraryIndex } from './library-index.js';
@@ -150,10 +150,9 @@ export class Library {
             changed = true;
           }
         }
-        for (const id of ids) {
-          if (this.holds.has(id)) continue;
-          if (await this.scanOne(id, true)) changed = true;
-        }
+        const todo = [...ids].filter((id) => !this.holds.has(id));
+        const results = await mapLimit(todo, SCAN_CONCURRENCY, (id) => this.scanOne(id, true));
+        if (results.some(Boolean)) changed = true;
       }
       if (changed) await this.changed();
       else if (this.indexDirty) await this.saveIndex();
@@ -187,12 +186,10 @@ export class Library {
 
   /** Notice the game dir going away and coming back, and rewatch it when it does. */
   private async checkGameDir(): Promise<boolean> {
-    let present = false;
-    try {
-      present = (await fs.stat(this.gameDir)).isDirectory();
-    } catch {
-      present = false;
-    }
+    const present = await fs.stat(this.gameDir).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
     if (present === this.gameDirPresent) return present;
     this.gameDirPresent = present;
     if (!present) {
@@ -259,6 +256,20 @@ export class Library {
     });
     return run;
   }
+}
+
+/** Run `fn` over `items` with at most `limit` in flight; results in input order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function sameGame(a: LocalGame, b: LocalGame): boolean {

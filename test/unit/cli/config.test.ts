@@ -24,11 +24,21 @@ describe('resolveServeConfig', () => {
   });
 
   it('takes environment variables, and flags over them', () => {
-    const e = { ...env, LANSPREAD_GAMES: 'g', LANSPREAD_HTTP: '0.0.0.0:8000', LANSPREAD_PEERS: '10.0.0.2:7421, 10.0.0.3:7421', LANSPREAD_NO_MDNS: '1', LANSPREAD_UPLOAD_LIMIT: '10M' };
+    const e = {
+      ...env,
+      LANSPREAD_GAMES: 'g',
+      LANSPREAD_HTTP: '0.0.0.0:8000',
+      LANSPREAD_PEERS: '10.0.0.2:7421, 10.0.0.3:7421',
+      LANSPREAD_NO_MDNS: '1',
+      LANSPREAD_UPLOAD_LIMIT: '10M',
+    };
     const c = resolveServeConfig({}, e, '/cwd');
     expect(c.gameDir).toBe(path.resolve('/cwd', 'g'));
     expect([c.httpHost, c.httpPort]).toEqual(['0.0.0.0', 8000]);
-    expect(c.peers).toEqual([{ host: '10.0.0.2', port: 7421 }, { host: '10.0.0.3', port: 7421 }]);
+    expect(c.peers).toEqual([
+      { host: '10.0.0.2', port: 7421 },
+      { host: '10.0.0.3', port: 7421 },
+    ]);
     expect(c.mdns).toBe(false);
     expect(c.uploadLimit).toBe(10 * 1024 * 1024);
     const f = resolveServeConfig({ games: '/abs/games', http: '127.0.0.1:9000', peer: ['h:1'], uploadLimit: '500K' }, e, '/cwd');

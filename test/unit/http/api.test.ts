@@ -22,11 +22,38 @@ describe('API', () => {
     const games = (await app.inject('/api/games')).json() as Game[];
     expect(games.map((g) => g.id)).toEqual(['alpha', 'bravo', 'charlie']);
     const [alpha, bravo, charlie] = games;
-    expect(alpha).toMatchObject({ downloaded: true, installed: true, version: '20240301', latestVersion: '20240301', peers: 0, operation: null, lastError: null });
-    expect(bravo).toMatchObject({ downloaded: true, installed: false, version: '20231201', latestVersion: '20240101', genre: 'Racing', maxPlayers: 8 });
+    expect(alpha).toMatchObject({
+      downloaded: true,
+      installed: true,
+      version: '20240301',
+      latestVersion: '20240301',
+      peers: 0,
+      operation: null,
+      lastError: null,
+    });
+    expect(bravo).toMatchObject({
+      downloaded: true,
+      installed: false,
+      version: '20231201',
+      latestVersion: '20240101',
+      genre: 'Racing',
+      maxPlayers: 8,
+    });
     expect(charlie).toMatchObject({ downloaded: false, installed: false, version: null, latestVersion: '20240101' });
     expect(Object.keys(charlie!).sort()).toEqual(
-      ['description', 'downloaded', 'id', 'installed', 'lastError', 'latestVersion', 'name', 'operation', 'peers', 'size', 'version'].sort(),
+      [
+        'description',
+        'downloaded',
+        'id',
+        'installed',
+        'lastError',
+        'latestVersion',
+        'name',
+        'operation',
+        'peers',
+        'size',
+        'version',
+      ].sort(),
     );
   });
 
@@ -58,7 +85,12 @@ describe('API', () => {
     const badBody = await app.inject({ method: 'POST', url: '/api/games/alpha/download', payload: { stream: 'yes' } });
     expect(badBody.statusCode).toBe(400);
     expect(badBody.json().error.code).toBe('bad_request');
-    const notJson = await app.inject({ method: 'PUT', url: '/api/settings', headers: { 'content-type': 'application/json' }, payload: '{oops' });
+    const notJson = await app.inject({
+      method: 'PUT',
+      url: '/api/settings',
+      headers: { 'content-type': 'application/json' },
+      payload: '{oops',
+    });
     expect(notJson.statusCode).toBe(400);
     expect(notJson.json().error).toBeDefined();
   });
@@ -97,7 +129,9 @@ describe('API', () => {
     const { app } = await startTestApp();
     const doc = (await app.inject('/api/openapi.json')).json();
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/health', '/api/games', '/api/games/{id}', '/api/settings', '/api/games/{id}/download']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/health', '/api/games', '/api/games/{id}', '/api/settings', '/api/games/{id}/download']),
+    );
   });
 
   it('pushes library changes over the WebSocket, starting with a snapshot', async () => {

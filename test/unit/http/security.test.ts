@@ -16,16 +16,28 @@ describe('API security', () => {
 
   it('refuses state-changing requests and the event stream from a foreign Origin', async () => {
     const { app } = await startTestApp();
-    const foreign = await app.inject({ method: 'PUT', url: '/api/settings', headers: { host: 'localhost:7420', origin: 'http://evil.example' }, payload: { name: 'pwned' } });
+    const foreign = await app.inject({
+      method: 'PUT',
+      url: '/api/settings',
+      headers: { host: 'localhost:7420', origin: 'http://evil.example' },
+      payload: { name: 'pwned' },
+    });
     expect(foreign.statusCode).toBe(403);
     expect(foreign.json().error.code).toBe('forbidden_origin');
     expect((await app.inject('/api/settings')).json().name).toBe('test-node');
     const events = await app.inject({ url: '/api/events', headers: { host: 'localhost:7420', origin: 'http://evil.example' } });
     expect(events.statusCode).toBe(403);
-    const same = await app.inject({ method: 'PUT', url: '/api/settings', headers: { host: 'localhost:7420', origin: 'http://localhost:7420' }, payload: { name: 'ok' } });
+    const same = await app.inject({
+      method: 'PUT',
+      url: '/api/settings',
+      headers: { host: 'localhost:7420', origin: 'http://localhost:7420' },
+      payload: { name: 'ok' },
+    });
     expect(same.statusCode).toBe(200);
     // A foreign page may still read nothing but it can GET; reads are fine, only writes are guarded.
-    expect((await app.inject({ url: '/api/health', headers: { host: 'localhost:7420', origin: 'http://evil.example' } })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/api/health', headers: { host: 'localhost:7420', origin: 'http://evil.example' } })).statusCode).toBe(
+      200,
+    );
   });
 
   it('with a token, every API call needs it (header or ?token=), from any host', async () => {
@@ -33,7 +45,10 @@ describe('API security', () => {
     const none = await app.inject({ url: '/api/games', headers: { host: '192.168.1.10:7420' } });
     expect(none.statusCode).toBe(401);
     expect(none.json().error.code).toBe('unauthorized');
-    const wrong = await app.inject({ url: '/api/games', headers: { host: '192.168.1.10:7420', authorization: 'Bearer wrong-token-wrong-token' } });
+    const wrong = await app.inject({
+      url: '/api/games',
+      headers: { host: '192.168.1.10:7420', authorization: 'Bearer wrong-token-wrong-token' },
+    });
     expect(wrong.statusCode).toBe(401);
     const right = await app.inject({ url: '/api/games', headers: { host: '192.168.1.10:7420', authorization: `Bearer ${TOKEN}` } });
     expect(right.statusCode).toBe(200);

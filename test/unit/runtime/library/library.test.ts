@@ -13,7 +13,14 @@ const catalog = new Catalog(['alpha', 'bravo', 'charlie'].map(entry));
 
 async function startLibrary(opts: Partial<LibraryOptions> & { gameDir: string; stateDir: string }) {
   const changes: LocalGame[][] = [];
-  const library = new Library({ catalog, logger: silentLogger, onChange: (g) => changes.push(g), debounceMs: 20, missingPollMs: 100, ...opts });
+  const library = new Library({
+    catalog,
+    logger: silentLogger,
+    onChange: (g) => changes.push(g),
+    debounceMs: 20,
+    missingPollMs: 100,
+    ...opts,
+  });
   await library.start();
   onTestFinished(() => library.stop());
   return { library, changes };
