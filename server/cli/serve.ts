@@ -11,6 +11,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   const lines = [
     `Lanspread node "${settings.name}" (peer ${node.runtime.peerId})`,
     `  dashboard: ${node.url}${node.token ? `#token=${node.token}` : ''}`,
+    `  peers:     QUIC port ${node.runtime.quicEndpoint?.port ?? 'off'}`,
     `  games:     ${settings.gameDir}`,
     `  state:     ${config.stateDir}`,
   ];

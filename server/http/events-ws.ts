@@ -21,6 +21,7 @@ export function eventsRoute(runtime: PeerRuntime) {
       };
       send({ type: 'LibraryChanged', games: runtime.games() });
       send({ type: 'OperationsChanged', operations: runtime.listOperations() });
+      send({ type: 'PeerCount', count: runtime.peers().length });
       const unsubscribe = runtime.subscribe(send);
       socket.on('close', unsubscribe);
       socket.on('error', unsubscribe);

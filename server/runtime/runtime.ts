@@ -14,6 +14,8 @@ import type { Logger } from './logger.js';
 import { OperationRegistry } from './operations.js';
 import { loadOrCreatePeerId } from './state/state-dir.js';
 import { SettingsStore, validateGameDir } from './state/settings-store.js';
+import { PeerNetwork, type NetworkOptions } from './peers/peer-network.js';
+import type { Peer, GameSource } from '../../shared/api.js';
 
 export interface RuntimeOptions {
   gameDir: string;
@@ -25,6 +27,8 @@ export interface RuntimeOptions {
   logger: Logger;
   /** library timing knobs and watching, for tests */
   library?: { fullRescanIntervalMs?: number; debounceMs?: number; watch?: boolean };
+  /** talk to peers; false runs the node alone (some unit tests) */
+  network: NetworkOptions | false;
 }
 
 export class PeerRuntime {
@@ -34,6 +38,7 @@ export class PeerRuntime {
   private readonly settingsStore: SettingsStore;
   private readonly lastErrors = new Map<string, ErrorInfo>();
   private current: Settings;
+  private network: PeerNetwork | null = null;
 
   private constructor(
     readonly peerId: string,
@@ -54,6 +59,7 @@ export class PeerRuntime {
       catalog: opts.catalog,
       logger: opts.logger.child({ component: 'library' }),
       onChange: (games) => {
+        this.network?.libraryChanged();
         this.emit({ type: 'LocalLibraryChanged', games });
         this.emitLibrary();
       },
@@ -72,12 +78,54 @@ export class PeerRuntime {
     const peerId = await loadOrCreatePeerId(opts.stateDir);
     const runtime = new PeerRuntime(peerId, opts.catalog, opts);
     await runtime.library.start();
+    if (opts.network) {
+      try {
+        runtime.network = await PeerNetwork.start(opts.network, {
+          selfId: peerId,
+          name: () => runtime.current.name,
+          catalog: opts.catalog,
+          library: runtime.library,
+          stateDir: opts.stateDir,
+          logger: opts.logger.child({ component: 'network' }),
+          events: {
+            onPeerConnected: (peer) => {
+              runtime.emit({ type: 'PeerConnected', peer });
+              runtime.emitPeerCount();
+            },
+            onPeerDisconnected: (peerId) => {
+              runtime.emit({ type: 'PeerDisconnected', peerId });
+              runtime.emitPeerCount();
+              runtime.emitLibrary();
+            },
+            onPeerGamesChanged: () => runtime.emitLibrary(),
+          },
+        });
+      } catch (err) {
+        await runtime.library.stop();
+        throw err;
+      }
+    }
     opts.logger.info({ peerId, gameDir: opts.gameDir, games: runtime.library.games().length }, 'runtime started');
     return runtime;
   }
 
   async close(): Promise<void> {
+    await this.network?.stop();
     await this.library.stop();
+  }
+
+  /** Where peers reach this node over QUIC (null when running alone). */
+  get quicEndpoint(): { host: string; port: number } | null {
+    return this.network?.endpoint ?? null;
+  }
+
+  /** The peer network, for discovery to feed (null when running alone). */
+  get peerNetwork(): PeerNetwork | null {
+    return this.network;
+  }
+
+  peers(): Peer[] {
+    return this.network?.peers() ?? [];
   }
 
   subscribe(listener: EventListener): () => void {
@@ -91,7 +139,7 @@ export class PeerRuntime {
       case 'SetGameDir':
         return this.updateSettings({ gameDir: command.path });
       case 'GetPeerCount':
-        return 0;
+        return this.network?.manager.count ?? 0;
       case 'GetGame':
       case 'FetchLatestFromPeers':
       case 'DownloadGameFiles':
@@ -112,7 +160,7 @@ export class PeerRuntime {
   game(id: string): GameDetail {
     const entry = this.entryOrThrow(id);
     const files = (this.library.entry(id)?.files ?? []).map((f) => ({ path: f.path, size: f.size, isDir: false }));
-    return { ...this.gameObject(entry), sources: [], files };
+    return { ...this.gameObject(entry), sources: this.sources(id), files };
   }
 
   listOperations(): ActiveOperation[] {
@@ -141,8 +189,15 @@ export class PeerRuntime {
     return this.library.fullScan();
   }
 
+  private sources(id: string): GameSource[] {
+    const network = this.network;
+    if (!network) return [];
+    return network.db.sources(id).map((s) => ({ peerId: s.peerId, name: network.manager.get(s.peerId)?.name ?? '', version: s.version }));
+  }
+
   private gameObject(entry: CatalogEntry): Game {
     const local = this.library.get(entry.id);
+    const db = this.network?.db;
     const game: Game = {
       id: entry.id,
       name: entry.name,
@@ -151,8 +206,8 @@ export class PeerRuntime {
       downloaded: local?.downloaded ?? false,
       installed: local?.installed ?? false,
       version: local?.downloaded ? local.version : null,
-      peers: 0,
-      latestVersion: newestVersion([entry.eti_version, local?.version]),
+      peers: db?.sources(entry.id).length ?? 0,
+      latestVersion: newestVersion([entry.eti_version, local?.version, db?.latestVersion(entry.id)]),
       operation: this.operations.get(entry.id),
       lastError: this.lastErrors.get(entry.id) ?? null,
     };
@@ -165,6 +220,10 @@ export class PeerRuntime {
     const entry = this.catalog.get(id);
     if (!entry) throw new UnknownGameError(id);
     return entry;
+  }
+
+  private emitPeerCount(): void {
+    this.emit({ type: 'PeerCount', count: this.network?.manager.count ?? 0 });
   }
 
   private emitLibrary(): void {

@@ -29,6 +29,7 @@ export async function startTestRuntime(opts: Partial<RuntimeOptions> = {}) {
     downloadLimit: 0,
     logger: silentLogger,
     library: { debounceMs: 20 },
+    network: false,
     ...opts,
   });
   onTestFinished(() => runtime.close());

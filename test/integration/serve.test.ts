@@ -25,7 +25,7 @@ describe('lanspread serve', () => {
     await makeGame(games, 'openttd', { version: '20240601' });
     const node = await startNode({ games, state });
     onTestFinished(() => node.stop());
-    const health = await (await fetch(new URL('/api/health', node.url))).json();
+    const health = (await (await fetch(new URL('/api/health', node.url))).json()) as { peerId: string; name: string };
     expect(health).toMatchObject({ ok: true, peerId: expect.stringMatching(/^[0-9a-f]{32}$/) });
     const list = (await (await fetch(new URL('/api/games', node.url))).json()) as { id: string; downloaded: boolean }[];
     expect(list.find((g) => g.id === 'openttd')?.downloaded).toBe(true);
@@ -37,7 +37,7 @@ describe('lanspread serve', () => {
 
     const again = await startNode({ games, state });
     onTestFinished(() => again.stop());
-    const health2 = await (await fetch(new URL('/api/health', again.url))).json();
+    const health2 = (await (await fetch(new URL('/api/health', again.url))).json()) as { peerId: string };
     expect(health2.peerId).toBe(health.peerId);
   });
 
@@ -94,7 +94,7 @@ describe('lanspread serve', () => {
   it('takes its settings from environment variables', async () => {
     const node = await startNode({ games: await tempDir(), state: await tempDir(), env: { LANSPREAD_NAME: 'from-env' } });
     onTestFinished(() => node.stop());
-    const health = await (await fetch(new URL('/api/health', node.url))).json();
+    const health = (await (await fetch(new URL('/api/health', node.url))).json()) as { peerId: string; name: string };
     expect(health.name).toBe('from-env');
   });
 

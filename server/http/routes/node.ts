@@ -20,7 +20,7 @@ export function nodeRoutes(runtime: PeerRuntime) {
       version: LANSPREAD_VERSION,
     }));
 
-    app.get('/api/peers', { schema: { summary: 'The known peers', response: { 200: Type.Array(Peer) } } }, async () => []);
+    app.get('/api/peers', { schema: { summary: 'The known peers', response: { 200: Type.Array(Peer) } } }, async () => runtime.peers());
 
     app.get(
       '/api/operations',

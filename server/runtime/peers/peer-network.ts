@@ -1,0 +1,135 @@
+// Everything that faces other nodes, composed: this node's TLS identity, the
+// transport (QUIC by default, injectable), what it serves, who its peers are
+// and what they have. The runtime talks to peers only through this.
+import path from 'node:path';
+import type { Peer } from '../../../shared/api.js';
+import { isErrno } from '../fs-util.js';
+import type { Catalog } from '../library/catalog.js';
+import type { Logger } from '../logger.js';
+import { loadOrCreateIdentity, type Identity } from '../transport/identity.js';
+import { QuicTransport } from '../transport/quic-transport.js';
+import type { Endpoint, Transport } from '../transport/transport.js';
+import { KnownPeers } from './known-peers.js';
+import { PeerGameDB } from './peer-game-db.js';
+import { PeerManager, type PeerManagerEvents, type PeerTiming } from './peer-manager.js';
+import { ProtocolServer } from './protocol-server.js';
+import { ServedFiles, type LibraryView } from './served-files.js';
+
+/** How many ports after the requested one are tried when it is taken. */
+const PORT_TRIES = 20;
+
+export interface NetworkOptions {
+  /** QUIC bind address; default all IPv4 addresses */
+  quicHost?: string;
+  /** QUIC port; the next free one is taken when it is busy (0 = any) */
+  quicPort: number;
+  /** peers given by hand */
+  peers?: Endpoint[];
+  timing?: Partial<PeerTiming>;
+  /** replaces the QUIC transport (the in-memory transport in tests) */
+  createTransport?: (identity: Identity | null, port: number) => Transport;
+}
+
+export interface PeerNetworkDeps {
+  selfId: string;
+  name: () => string;
+  catalog: Catalog;
+  library: LibraryView;
+  stateDir: string;
+  logger: Logger;
+  events: PeerManagerEvents;
+}
+
+export class PeerNetwork {
+  private libraryRevision = 1;
+
+  private constructor(
+    readonly transport: Transport,
+    readonly endpoint: Endpoint,
+    readonly db: PeerGameDB,
+    readonly manager: PeerManager,
+    private readonly known: KnownPeers,
+  ) {}
+
+  static async start(opts: NetworkOptions, deps: PeerNetworkDeps): Promise<PeerNetwork> {
+    const logger = deps.logger;
+    const known = new KnownPeers(deps.stateDir, logger);
+    await known.load();
+    const identity = opts.createTransport ? null : await loadOrCreateIdentity(path.join(deps.stateDir, 'identity'));
+    const { transport, endpoint } = await bindTransport(opts, identity, logger);
+    const db = new PeerGameDB(deps.catalog);
+    const served = new ServedFiles(deps.catalog, deps.library);
+    let network: PeerNetwork | undefined;
+    const server = new ProtocolServer(
+      served,
+      {
+        onHello: (connection, hello) => network!.manager.onHello(connection, hello),
+        libraryRev: () => network!.libraryRevision,
+      },
+      logger.child({ component: 'protocol' }),
+    );
+    const manager = new PeerManager({
+      transport,
+      server,
+      db,
+      known,
+      selfId: deps.selfId,
+      name: deps.name,
+      listenPort: endpoint.port,
+      events: deps.events,
+      logger: logger.child({ component: 'peers' }),
+      ...(opts.timing ? { timing: opts.timing } : {}),
+    });
+    network = new PeerNetwork(transport, endpoint, db, manager, known);
+    manager.start();
+    for (const peer of opts.peers ?? []) manager.addStatic(peer);
+    logger.info({ endpoint: `${endpoint.host}:${endpoint.port}`, fingerprint: identity?.fingerprint }, 'listening for peers');
+    return network;
+  }
+
+  /** The local library changed: peers learn it from the next Pong. */
+  libraryChanged(): void {
+    this.libraryRevision++;
+  }
+
+  peers(): Peer[] {
+    return this.manager.list();
+  }
+
+  async stop(): Promise<void> {
+    await this.manager.stop();
+    await this.transport.close();
+    await this.known.flush();
+  }
+}
+
+async function bindTransport(
+  opts: NetworkOptions,
+  identity: Identity | null,
+  logger: Logger,
+): Promise<{ transport: Transport; endpoint: Endpoint }> {
+  const tries = opts.quicPort === 0 ? 1 : PORT_TRIES;
+  let lastError: unknown;
+  for (let i = 0; i < tries; i++) {
+    const port = opts.quicPort === 0 ? 0 : opts.quicPort + i;
+    const transport =
+      opts.createTransport?.(identity, port) ??
+      new QuicTransport({
+        host: opts.quicHost ?? '0.0.0.0',
+        port,
+        key: identity!.key,
+        cert: identity!.cert,
+        logger: logger.child({ component: 'quic' }),
+      });
+    try {
+      return { transport, endpoint: await transport.listen() };
+    } catch (err) {
+      lastError = err;
+      await transport.close().catch(() => undefined);
+      const inUse = isErrno(err, 'EADDRINUSE') || isErrno((err as { cause?: unknown }).cause, 'EADDRINUSE');
+      if (!inUse) throw err;
+      logger.info({ port }, 'QUIC port in use; trying the next one');
+    }
+  }
+  throw lastError;
+}

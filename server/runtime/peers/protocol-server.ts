@@ -1,0 +1,135 @@
+// Answers one request stream from a peer: read one frame, validate it, answer
+// with one frame (plus raw bytes for file data), end the stream. A malformed,
+// oversized or unknown request gets an error answer; nothing a peer sends can
+// throw past this function, so the connection and the node keep serving.
+import { pipeline } from 'node:stream/promises';
+import { Value } from '@sinclair/typebox/value';
+import { WireErrorCode, WireRequest, type WireAnswer, type WireRequestOf } from '../../../shared/wire.js';
+import type { Logger } from '../logger.js';
+import { endWithMessage, readMessage, writeMessage } from '../transport/framing.js';
+import type { TransportConnection, TransportStream } from '../transport/transport.js';
+import type { ServedFiles } from './served-files.js';
+import { WireError } from './wire-error.js';
+
+/** Largest request frame a peer may send. */
+export const MAX_REQUEST_FRAME_BYTES = 64 * 1024;
+
+export interface ProtocolHooks {
+  /** handle a Hello (identity checks, registration); returns our Hello or throws a WireError */
+  onHello(connection: TransportConnection, hello: WireRequestOf<'Hello'>): Promise<WireAnswer>;
+  libraryRev(): number;
+  /** raw file bytes about to be sent to this connection's peer; may wait (upload limit) */
+  onUpload?(connection: TransportConnection, bytes: number): Promise<void> | void;
+}
+
+export class ProtocolServer {
+  constructor(
+    private readonly served: ServedFiles,
+    private readonly hooks: ProtocolHooks,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Serve every stream the peer opens on this connection. */
+  attach(connection: TransportConnection): void {
+    connection.onStream((stream) => {
+      void this.handle(connection, stream);
+    });
+  }
+
+  async handle(connection: TransportConnection, stream: TransportStream): Promise<void> {
+    stream.on('error', () => undefined); // failures surface through the awaited calls below
+    let request: WireRequest;
+    try {
+      const message = await readMessage(stream, { maxBytes: MAX_REQUEST_FRAME_BYTES });
+      if (!Value.Check(WireRequest, message)) {
+        const type = typeof message === 'object' && message !== null ? String((message as { type?: unknown }).type) : typeof message;
+        throw new WireError(WireErrorCode.BadRequest, `unknown or malformed request (type ${type.slice(0, 40)})`);
+      }
+      request = message;
+    } catch (err) {
+      await this.answerError(stream, err);
+      return;
+    }
+    try {
+      await this.dispatch(connection, stream, request);
+    } catch (err) {
+      await this.answerError(stream, err);
+    }
+  }
+
+  private async dispatch(connection: TransportConnection, stream: TransportStream, request: WireRequest): Promise<void> {
+    switch (request.type) {
+      case 'Hello':
+        return endWithMessage(stream, await this.hooks.onHello(connection, request));
+      case 'Ping':
+        return endWithMessage(stream, { type: 'Pong', library_rev: this.hooks.libraryRev() } satisfies WireAnswer);
+      case 'ListGames':
+        return endWithMessage(stream, {
+          type: 'Games',
+          games: this.served.announced(),
+          library_rev: this.hooks.libraryRev(),
+        } satisfies WireAnswer);
+      case 'GetGame': {
+        const { eti_version, files } = this.served.files(request.id);
+        return endWithMessage(stream, { type: 'GameFiles', id: request.id, eti_version, files } satisfies WireAnswer, {
+          maxBytes: 16 * 1024 * 1024,
+        });
+      }
+      case 'GetGameFileData':
+        return this.sendFile(connection, stream, request.id, request.path, 0, null);
+      case 'GetGameFileChunk':
+        return this.sendFile(connection, stream, request.id, request.path, request.offset, request.length);
+    }
+  }
+
+  private async sendFile(
+    connection: TransportConnection,
+    stream: TransportStream,
+    id: string,
+    rel: string,
+    offset: number,
+    length: number | null,
+  ): Promise<void> {
+    const { handle, size } = await this.served.open(id, rel);
+    try {
+      const len = length ?? size - offset;
+      if (offset > size || offset + len > size) {
+        throw new WireError(WireErrorCode.OutOfRange, `range ${offset}+${len} is outside "${rel}" (${size} bytes)`);
+      }
+      await writeMessage(stream, { type: 'FileData', size, offset, length: len } satisfies WireAnswer);
+      if (len > 0) {
+        const source = handle.createReadStream({ start: offset, end: offset + len - 1, autoClose: false, highWaterMark: 256 * 1024 });
+        const onUpload = this.hooks.onUpload;
+        await pipeline(
+          source,
+          async function* (chunks: AsyncIterable<Buffer>) {
+            for await (const chunk of chunks) {
+              if (onUpload) await onUpload(connection, chunk.length);
+              yield chunk;
+            }
+          },
+          stream,
+        );
+      } else {
+        await new Promise<void>((resolve) => stream.end(resolve));
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async answerError(stream: TransportStream, err: unknown): Promise<void> {
+    const code = err instanceof WireError ? err.code : WireErrorCode.BadRequest;
+    const message = err instanceof Error ? err.message : String(err);
+    if (!(err instanceof WireError)) this.logger.debug({ err: message }, 'bad request from peer');
+    try {
+      if (stream.writable && !stream.writableEnded) {
+        await endWithMessage(stream, { type: 'Error', code, message } satisfies WireAnswer);
+      } else {
+        stream.destroy();
+      }
+    } catch {
+      stream.destroy();
+    }
+  }
+}

@@ -1,0 +1,135 @@
+// Transport failures: named classes with a stable `code`. Callers switch on
+// `code`; nothing matches on message text.
+import { LanspreadError } from '../errors.js';
+
+export const TransportErrorCode = {
+  TransportClosed: 'transport_closed',
+  BindFailed: 'bind_failed',
+  ConnectFailed: 'connect_failed',
+  ConnectTimeout: 'connect_timeout',
+  ConnectionClosed: 'connection_closed',
+  ConnectionLimit: 'connection_limit',
+  StreamReset: 'stream_reset',
+  StreamStopped: 'stream_stopped',
+  StreamFailed: 'stream_failed',
+  InvalidOptions: 'invalid_transport_options',
+  BindingMismatch: 'quic_binding_mismatch',
+  IdentityFailed: 'identity_failed',
+  FrameTooLarge: 'frame_too_large',
+  FrameMalformed: 'frame_malformed',
+  FrameTruncated: 'frame_truncated',
+  EndOfStream: 'end_of_stream',
+} as const;
+export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
+
+/** Base of every transport failure. */
+export class TransportError extends LanspreadError {
+  constructor(code: TransportErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'TransportError';
+  }
+}
+
+/** An operation on a transport that has been closed. */
+export class TransportClosedError extends TransportError {
+  constructor() {
+    super(TransportErrorCode.TransportClosed, 'transport is closed');
+    this.name = 'TransportClosedError';
+  }
+}
+
+/** The UDP socket could not be bound. */
+export class BindFailedError extends TransportError {
+  constructor(host: string, port: number, cause: unknown) {
+    super(TransportErrorCode.BindFailed, `cannot bind ${host}:${port}`, { cause });
+    this.name = 'BindFailedError';
+  }
+}
+
+/** A dial that failed: nobody there, handshake refused (TLS, ALPN), or limits. */
+export class ConnectFailedError extends TransportError {
+  constructor(target: string, detail: string, options?: { cause?: unknown }) {
+    super(TransportErrorCode.ConnectFailed, `cannot connect to ${target}: ${detail}`, options);
+    this.name = 'ConnectFailedError';
+  }
+}
+
+/** A dial that got no completed handshake in time. */
+export class ConnectTimeoutError extends TransportError {
+  constructor(target: string, ms: number) {
+    super(TransportErrorCode.ConnectTimeout, `no handshake with ${target} within ${ms} ms`);
+    this.name = 'ConnectTimeoutError';
+  }
+}
+
+export type CloseReason = 'local' | 'peer' | 'idle_timeout' | 'transport_closed' | 'error';
+
+/** The connection is gone; `reason` says why. Streams still open on it fail with this. */
+export class ConnectionClosedError extends TransportError {
+  constructor(
+    readonly reason: CloseReason,
+    detail?: string,
+  ) {
+    super(TransportErrorCode.ConnectionClosed, `connection closed (${reason}${detail ? `: ${detail}` : ''})`);
+    this.name = 'ConnectionClosedError';
+  }
+}
+
+/** A connection over the per-address or total limit. */
+export class ConnectionLimitError extends TransportError {
+  constructor(detail: string) {
+    super(TransportErrorCode.ConnectionLimit, detail);
+    this.name = 'ConnectionLimitError';
+  }
+}
+
+/** The peer aborted its sending direction of this stream (RESET_STREAM). */
+export class StreamResetError extends TransportError {
+  constructor(readonly appCode: number) {
+    super(TransportErrorCode.StreamReset, `stream reset by peer (code ${appCode})`);
+    this.name = 'StreamResetError';
+  }
+}
+
+/** The peer no longer reads this stream (STOP_SENDING); writes fail with this. */
+export class StreamStoppedError extends TransportError {
+  constructor(readonly appCode: number) {
+    super(TransportErrorCode.StreamStopped, `peer stopped reading the stream (code ${appCode})`);
+    this.name = 'StreamStoppedError';
+  }
+}
+
+/** Any other stream-level failure reported by the QUIC stack. */
+export class StreamFailedError extends TransportError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(TransportErrorCode.StreamFailed, `stream failed: ${detail}`, options);
+    this.name = 'StreamFailedError';
+  }
+}
+
+/** Options that cannot work (missing key, datagram size out of range, …). */
+export class InvalidTransportOptionsError extends TransportError {
+  constructor(detail: string) {
+    super(TransportErrorCode.InvalidOptions, detail);
+    this.name = 'InvalidTransportOptionsError';
+  }
+}
+
+/** The installed native QUIC binding lacks something the driver relies on. */
+export class BindingMismatchError extends TransportError {
+  constructor(readonly missing: readonly string[]) {
+    super(
+      TransportErrorCode.BindingMismatch,
+      `@matrixai/quic native binding lacks: ${missing.join(', ')} (the driver is written against 2.0.9)`,
+    );
+    this.name = 'BindingMismatchError';
+  }
+}
+
+/** A key or certificate could not be made or read. */
+export class IdentityError extends TransportError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(TransportErrorCode.IdentityFailed, detail, options);
+    this.name = 'IdentityError';
+  }
+}
