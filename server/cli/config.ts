@@ -37,6 +37,8 @@ export interface ServeConfig {
   uploadLimit: number;
   downloadLimit: number;
   logLevel: LogLevel;
+  /** liveness timing (advanced; environment only) */
+  peerTiming: { pingIntervalMs?: number; peerTimeoutMs?: number };
   /** which values came from flags or environment (they override saved settings) */
   explicit: { gameDir: boolean; name: boolean; uploadLimit: boolean; downloadLimit: boolean };
 }
@@ -99,6 +101,12 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   const logLevel = (pick('logLevel') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
 
+  const peerTiming: ServeConfig['peerTiming'] = {};
+  const ping = parseMs(env.LANSPREAD_PING_INTERVAL_MS, 'LANSPREAD_PING_INTERVAL_MS');
+  const timeout = parseMs(env.LANSPREAD_PEER_TIMEOUT_MS, 'LANSPREAD_PEER_TIMEOUT_MS');
+  if (ping !== undefined) peerTiming.pingIntervalMs = ping;
+  if (timeout !== undefined) peerTiming.peerTimeoutMs = timeout;
+
   return {
     gameDir: games ? abs(games) : defaultGameDir(env),
     stateDir: state ? abs(state) : defaultStateDir(env),
@@ -113,6 +121,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     uploadLimit: uploadLimit ?? 0,
     downloadLimit: downloadLimit ?? 0,
     logLevel,
+    peerTiming,
     explicit: {
       gameDir: games !== undefined,
       name: name !== undefined,
@@ -147,6 +156,12 @@ export function parseHostPort(text: string, flag: string, allowZero: boolean): {
   const host = text.slice(0, i);
   if (host.includes(':') || !/^[A-Za-z0-9.-]+$/.test(host)) throw new ConfigError(`${flag}: "${host}" is not a host name or address`);
   return { host, port: parsePort(text.slice(i + 1), flag, allowZero) };
+}
+
+function parseMs(text: string | undefined, name: string): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d{2,7}$/.test(text)) throw new ConfigError(`${name}: "${text}" is not a duration in milliseconds (10 to 9999999)`);
+  return Number(text);
 }
 
 function parseLimit(text: string | undefined, flag: string): number | undefined {

@@ -10,6 +10,8 @@ export const CLI = path.join(PROJECT_ROOT, 'dist', 'server', 'cli', 'main.js');
 
 export interface NodeProcess {
   url: string;
+  /** the QUIC port peers reach it on */
+  quicPort: number;
   pid: number;
   child: ChildProcess;
   stdout(): string;
@@ -30,6 +32,8 @@ export interface StartNodeOptions {
   wrap?: string[];
   http?: string;
   timeoutMs?: number;
+  /** use mDNS discovery (off by default) */
+  mdns?: boolean;
 }
 
 export async function startNode(opts: StartNodeOptions): Promise<NodeProcess> {
@@ -43,7 +47,7 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeProcess> {
     opts.state,
     '--http',
     opts.http ?? '127.0.0.1:0',
-    '--no-mdns',
+    ...(opts.mdns ? [] : ['--no-mdns']),
     '--log-level',
     'debug',
     ...(opts.catalog ? ['--catalog', opts.catalog] : []),
@@ -67,7 +71,7 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeProcess> {
     }, opts.timeoutMs ?? 20_000);
     const check = () => {
       const m = /dashboard: (http:\/\/\S+?\/)(?:#\S*)?$/m.exec(out);
-      if (m) {
+      if (m && /QUIC port/.test(out)) {
         clearTimeout(timer);
         resolve(m[1] as string);
       }
@@ -79,8 +83,10 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeProcess> {
     });
   });
 
+  const quicPort = Number(/QUIC port (\d+)/.exec(out)?.[1] ?? NaN);
   return {
     url,
+    quicPort,
     pid: child.pid!,
     child,
     stdout: () => out,

@@ -223,7 +223,7 @@ export class PeerManager {
       [...this.peers.values()].map(async (peer) => {
         const t0 = performance.now();
         try {
-          const pong = await request(peer.connection, { type: 'Ping' }, 'Pong', { timeoutMs: this.timing.requestTimeoutMs });
+          const pong = await request(peer.connection, { type: 'Ping' }, 'Pong', { timeoutMs: this.pingTimeoutMs });
           peer.rttMs = Math.round((performance.now() - t0) * 100) / 100;
           peer.lastSeen = Date.now();
           if (pong.library_rev !== peer.libraryRev) void this.refreshGames(peer);
@@ -233,6 +233,11 @@ export class PeerManager {
         }
       }),
     );
+  }
+
+  /** a ping must fail fast enough that a dead peer is dropped on time */
+  private get pingTimeoutMs(): number {
+    return Math.min(this.timing.requestTimeoutMs, Math.max(100, this.timing.peerTimeoutMs / 2));
   }
 
   private async refreshGames(peer: PeerState): Promise<void> {
