@@ -55,6 +55,10 @@ export interface WireFile {
   path: string;
   size: number;
   is_dir: boolean;
+  /** chunk size the hashes were made with (files only) */
+  chunk_size?: number;
+  /** SHA-256 (hex) of every chunk, in order (files only) */
+  sha256?: string[];
 }
 
 export type WireAnswer =

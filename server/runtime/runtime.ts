@@ -16,6 +16,9 @@ import { loadOrCreatePeerId } from './state/state-dir.js';
 import { SettingsStore, validateGameDir } from './state/settings-store.js';
 import { PeerNetwork, type NetworkOptions } from './peers/peer-network.js';
 import type { Peer, GameSource } from '../../shared/api.js';
+import { DownloadService } from './download/download-service.js';
+import { RateLimiter } from './download/rate-limiter.js';
+import { TransferStats } from './stats.js';
 
 export interface RuntimeOptions {
   gameDir: string;
@@ -39,6 +42,10 @@ export class PeerRuntime {
   private readonly lastErrors = new Map<string, ErrorInfo>();
   private current: Settings;
   private network: PeerNetwork | null = null;
+  private downloads: DownloadService | null = null;
+  readonly stats = new TransferStats();
+  private readonly uploadLimiter: RateLimiter;
+  private readonly downloadLimiter: RateLimiter;
 
   private constructor(
     readonly peerId: string,
@@ -53,6 +60,8 @@ export class PeerRuntime {
       uploadLimit: opts.uploadLimit,
       downloadLimit: opts.downloadLimit,
     };
+    this.uploadLimiter = new RateLimiter(opts.uploadLimit);
+    this.downloadLimiter = new RateLimiter(opts.downloadLimit);
     this.library = new Library({
       gameDir: opts.gameDir,
       stateDir: opts.stateDir,
@@ -97,9 +106,31 @@ export class PeerRuntime {
               runtime.emitPeerCount();
               runtime.emitLibrary();
             },
-            onPeerGamesChanged: () => runtime.emitLibrary(),
+            onPeerGamesChanged: () => {
+              runtime.emitLibrary();
+              runtime.downloads?.resumeWhereSourced();
+            },
+          },
+          onUpload: async (peerId, bytes) => {
+            await runtime.uploadLimiter.take(bytes);
+            runtime.stats.uploaded(peerId ?? 'unknown', bytes);
           },
         });
+        runtime.downloads = new DownloadService({
+          catalog: opts.catalog,
+          network: runtime.network,
+          operations: runtime.operations,
+          stateDir: opts.stateDir,
+          gameDir: () => runtime.library.dir,
+          localVersion: (id) => runtime.library.get(id)?.version ?? null,
+          limiter: runtime.downloadLimiter,
+          emit: (e) => runtime.emit(e),
+          setLastError: (id, error) => runtime.setLastError(id, error),
+          onPeerBytes: (peerId, bytes) => runtime.stats.downloaded(peerId, bytes),
+          afterDownload: (id) => runtime.afterDownload(id),
+          logger: opts.logger.child({ component: 'download' }),
+        });
+        await runtime.downloads.loadInterrupted();
       } catch (err) {
         await runtime.library.stop();
         throw err;
@@ -110,6 +141,7 @@ export class PeerRuntime {
   }
 
   async close(): Promise<void> {
+    await this.downloads?.shutdown();
     await this.network?.stop();
     await this.library.stop();
   }
@@ -141,13 +173,16 @@ export class PeerRuntime {
       case 'GetPeerCount':
         return this.network?.manager.count ?? 0;
       case 'GetGame':
-      case 'FetchLatestFromPeers':
       case 'DownloadGameFiles':
+        return this.requireDownloads().start(this.entryOrThrow(command.id).id, 'download');
+      case 'FetchLatestFromPeers':
+        return this.requireDownloads().start(this.entryOrThrow(command.id).id, 'update');
+      case 'CancelDownload':
+        return this.requireDownloads().cancel(this.entryOrThrow(command.id).id);
       case 'StreamInstallGame':
       case 'InstallGame':
       case 'UninstallGame':
       case 'RemoveDownloadedGame':
-      case 'CancelDownload':
         this.entryOrThrow(command.id);
         throw new LanspreadError(ErrorCode.NotImplemented, `${command.type} is not available in this version of the node`);
     }
@@ -179,6 +214,8 @@ export class PeerRuntime {
       await this.library.setGameDir(next.gameDir);
     }
     this.current = next;
+    this.uploadLimiter.setRate(next.uploadLimit);
+    this.downloadLimiter.setRate(next.downloadLimit);
     await this.settingsStore.save(next);
     this.emitLibrary();
     return this.settings();
@@ -187,6 +224,27 @@ export class PeerRuntime {
   /** Rescan the whole game dir now. */
   rescan(): Promise<void> {
     return this.library.fullScan();
+  }
+
+  /** Results of the last download per game: which peers served how many chunks. */
+  lastDownload(id: string) {
+    return this.downloads?.results.get(id) ?? null;
+  }
+
+  private requireDownloads(): DownloadService {
+    if (!this.downloads) throw new LanspreadError(ErrorCode.NoPeers, 'this node runs without a peer network');
+    return this.downloads;
+  }
+
+  private setLastError(id: string, error: ErrorInfo | null): void {
+    if (error) this.lastErrors.set(id, error);
+    else this.lastErrors.delete(id);
+    this.emitLibrary();
+  }
+
+  /** After a download: install it (the installer arrives with the install transactions). */
+  private async afterDownload(id: string): Promise<void> {
+    this.opts.logger.info({ id }, 'downloaded; no installer is configured, leaving it downloaded');
   }
 
   private sources(id: string): GameSource[] {

@@ -28,6 +28,9 @@ export interface MemoryNodeOptions {
   catalog?: Catalog;
   gameDir?: string;
   stateDir?: string;
+  chunkSize?: number;
+  uploadLimit?: number;
+  downloadLimit?: number;
 }
 
 /** A runtime whose peers are reached over the in-memory transport. */
@@ -40,11 +43,12 @@ export async function startMemoryNode(opts: MemoryNodeOptions) {
     stateDir,
     catalog: opts.catalog ?? testCatalog,
     name: `node-${opts.port}`,
-    uploadLimit: 0,
-    downloadLimit: 0,
+    uploadLimit: opts.uploadLimit ?? 0,
+    downloadLimit: opts.downloadLimit ?? 0,
     logger: silentLogger,
     library: { debounceMs: 20 },
     network: {
+      chunkSize: opts.chunkSize ?? 64 * 1024,
       quicPort: opts.port,
       peers: (opts.peers ?? []).map((port) => ({ host: 'memory', port })),
       timing: FAST_TIMING,

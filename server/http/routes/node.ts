@@ -28,11 +28,9 @@ export function nodeRoutes(runtime: PeerRuntime) {
       async () => runtime.listOperations(),
     );
 
-    app.get('/api/stats', { schema: { summary: 'Bytes moved since start', response: { 200: Stats } } }, async () => ({
-      uploadedBytes: 0,
-      downloadedBytes: 0,
-      peers: [],
-    }));
+    app.get('/api/stats', { schema: { summary: 'Bytes moved since start', response: { 200: Stats } } }, async () =>
+      runtime.stats.snapshot(),
+    );
 
     app.get('/api/settings', { schema: { summary: 'Current settings', response: { 200: Settings } } }, async () => runtime.settings());
 

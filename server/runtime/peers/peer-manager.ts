@@ -118,6 +118,12 @@ export class PeerManager {
     return this.peers.get(peerId);
   }
 
+  /** The peer a connection belongs to, if it said Hello. */
+  peerIdFor(connection: TransportConnection): string | null {
+    for (const p of this.peers.values()) if (p.connection === connection) return p.peerId;
+    return null;
+  }
+
   get count(): number {
     return this.peers.size;
   }

@@ -10,6 +10,8 @@ import { loadOrCreateIdentity, type Identity } from '../transport/identity.js';
 import { QuicTransport } from '../transport/quic-transport.js';
 import type { Endpoint, Transport } from '../transport/transport.js';
 import { KnownPeers } from './known-peers.js';
+import { ChunkHashCache } from '../download/chunk-hash-cache.js';
+import { CHUNK_SIZE } from '../download/chunks.js';
 import { PeerGameDB } from './peer-game-db.js';
 import { PeerManager, type PeerManagerEvents, type PeerTiming } from './peer-manager.js';
 import { ProtocolServer } from './protocol-server.js';
@@ -28,6 +30,8 @@ export interface NetworkOptions {
   timing?: Partial<PeerTiming>;
   /** replaces the QUIC transport (the in-memory transport in tests) */
   createTransport?: (identity: Identity | null, port: number) => Transport;
+  /** chunk size this node hashes its files with (tests use small chunks) */
+  chunkSize?: number;
 }
 
 export interface PeerNetworkDeps {
@@ -38,6 +42,8 @@ export interface PeerNetworkDeps {
   stateDir: string;
   logger: Logger;
   events: PeerManagerEvents;
+  /** file bytes about to go to a peer (upload limit and stats); may wait */
+  onUpload?: (peerId: string | null, bytes: number) => Promise<void> | void;
 }
 
 export class PeerNetwork {
@@ -58,13 +64,18 @@ export class PeerNetwork {
     const identity = opts.createTransport ? null : await loadOrCreateIdentity(path.join(deps.stateDir, 'identity'));
     const { transport, endpoint } = await bindTransport(opts, identity, logger);
     const db = new PeerGameDB(deps.catalog);
-    const served = new ServedFiles(deps.catalog, deps.library);
+    const served = new ServedFiles(
+      deps.catalog,
+      deps.library,
+      new ChunkHashCache(deps.stateDir, opts.chunkSize ?? CHUNK_SIZE, logger.child({ component: 'hashes' })),
+    );
     let network: PeerNetwork | undefined;
     const server = new ProtocolServer(
       served,
       {
         onHello: (connection, hello) => network!.manager.onHello(connection, hello),
         libraryRev: () => network!.libraryRevision,
+        onUpload: (connection, bytes) => deps.onUpload?.(network!.manager.peerIdFor(connection), bytes),
       },
       logger.child({ component: 'protocol' }),
     );

@@ -70,7 +70,7 @@ export class ProtocolServer {
           library_rev: this.hooks.libraryRev(),
         } satisfies WireAnswer);
       case 'GetGame': {
-        const { eti_version, files } = this.served.files(request.id);
+        const { eti_version, files } = await this.served.files(request.id);
         return endWithMessage(stream, { type: 'GameFiles', id: request.id, eti_version, files } satisfies WireAnswer, {
           maxBytes: 16 * 1024 * 1024,
         });

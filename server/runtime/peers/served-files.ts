@@ -14,6 +14,7 @@ import type { GameIndexEntry } from '../library/scanner.js';
 import { isReservedRootName } from '../library/scanner.js';
 import type { LocalGame } from '../../../shared/events.js';
 import { WireError } from './wire-error.js';
+import type { ChunkHashCache } from '../download/chunk-hash-cache.js';
 
 export interface LibraryView {
   readonly dir: string;
@@ -48,6 +49,7 @@ export class ServedFiles {
   constructor(
     private readonly catalog: Catalog,
     private readonly library: LibraryView,
+    private readonly hashes: ChunkHashCache,
   ) {}
 
   /** The catalog games this node has, downloaded or installed. */
@@ -65,15 +67,20 @@ export class ServedFiles {
       }));
   }
 
-  /** The payload of a served game, as the last scan saw it. */
-  files(id: string): { eti_version: string | null; files: WireFile[] } {
+  /** The payload of a served game, as the last scan saw it, with every chunk's hash. */
+  async files(id: string): Promise<{ eti_version: string | null; files: WireFile[] }> {
     const game = this.servedGame(id);
     const entry = this.library.entry(id);
+    const root = path.join(this.library.dir, id);
     const dirs = Object.keys(entry?.dirs ?? {})
       .filter((d) => d !== '')
       .sort()
       .map((d) => ({ path: d, size: 0, is_dir: true }));
-    const files = (entry?.files ?? []).map((f) => ({ path: f.path, size: f.size, is_dir: false }));
+    const files: WireFile[] = [];
+    for (const f of entry?.files ?? []) {
+      const sha256 = await this.hashes.hashes(id, root, f);
+      files.push({ path: f.path, size: f.size, is_dir: false, chunk_size: this.hashes.chunkSize, sha256 });
+    }
     return { eti_version: game.version, files: [...dirs, ...files] };
   }
 

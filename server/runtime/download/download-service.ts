@@ -1,0 +1,241 @@
+// Runs downloads as operations: GetGame / FetchLatestFromPeers → file lists
+// from catalog-version peers → GotGameFiles → majority validation →
+// DownloadGameFiles (the transfer) → sentinel commit → install. Failures leave
+// the game not downloaded with a clear lastError; a cancel also removes the
+// partial payload (never local/ or install metadata).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ErrorCode } from '../../../shared/error-codes.js';
+import type { PeerEvent } from '../../../shared/events.js';
+import { newestVersion } from '../../../shared/version.js';
+import type { WireFile } from '../../../shared/wire.js';
+import { LanspreadError, toErrorInfo } from '../errors.js';
+import type { Catalog } from '../library/catalog.js';
+import type { Logger } from '../logger.js';
+import type { OperationRegistry } from '../operations.js';
+import { request } from '../peers/peer-client.js';
+import type { PeerNetwork } from '../peers/peer-network.js';
+import { clearJournal, readJournals, writeJournal } from './download-journal.js';
+import { DownloadFailedError, downloadGame } from './game-download.js';
+import type { RateLimiter } from './rate-limiter.js';
+import { validateFileLists, type ValidatedGame } from './validate.js';
+
+/** The node is shutting down: the download stops and resumes after the restart. */
+export class ShutdownError extends LanspreadError {
+  constructor() {
+    super('shutdown', 'the node is shutting down');
+    this.name = 'ShutdownError';
+  }
+}
+
+/** The download was cancelled by the user. */
+export class DownloadCancelledError extends LanspreadError {
+  constructor(id: string) {
+    super('cancelled', `download of "${id}" was cancelled`);
+    this.name = 'DownloadCancelledError';
+  }
+}
+
+export interface DownloadServiceDeps {
+  catalog: Catalog;
+  network: PeerNetwork;
+  operations: OperationRegistry;
+  stateDir: string;
+  gameDir: () => string;
+  localVersion: (id: string) => string | null;
+  limiter: RateLimiter;
+  emit: (event: PeerEvent) => void;
+  setLastError: (id: string, error: ReturnType<typeof toErrorInfo> | null) => void;
+  onPeerBytes: (peerId: string, bytes: number) => void;
+  /** called after a successful download (the automatic install) */
+  afterDownload: (id: string) => Promise<void>;
+  logger: Logger;
+  requestTimeoutMs?: number;
+}
+
+export interface LastDownload {
+  chunksByPeer: Record<string, number>;
+  deliveries: { path: string; offset: number; length: number; peerId: string }[];
+  corrupt: { path: string; offset: number; peerId: string }[];
+  chunksReused: number;
+}
+
+export class DownloadService {
+  /** the most recent result per game (for stats and scenario checks) */
+  readonly results = new Map<string, LastDownload>();
+  private readonly resumable = new Set<string>();
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: DownloadServiceDeps) {}
+
+  /** Start a download (or an update) of `id`; resolves once it has started. */
+  start(id: string, kind: 'download' | 'update'): void {
+    const entry = this.deps.catalog.get(id);
+    if (!entry) throw new LanspreadError(ErrorCode.UnknownGame, `no game with id "${id}" in the catalog`);
+    const { version, sources } = this.catalogVersionSources(id);
+    if (sources.length === 0) {
+      throw new LanspreadError(ErrorCode.NoPeers, `no peer has version ${version ?? '(any)'} of "${id}" right now`);
+    }
+    if (kind === 'update' && this.deps.localVersion(id) === version) {
+      throw new LanspreadError('up_to_date', `"${id}" is already at the newest version (${version})`);
+    }
+    const op = this.deps.operations.begin(id, 'download', 'fetching file list');
+    this.deps.setLastError(id, null);
+    const run = this.run(id, version!, sources, op).finally(() => {
+      this.running.delete(id);
+      return op.end();
+    });
+    this.running.set(id, run);
+  }
+
+  /** Stop every download, keeping what resumes them after a restart. */
+  async shutdown(): Promise<void> {
+    for (const id of this.running.keys()) this.deps.operations.abort(id, new ShutdownError());
+    await Promise.allSettled(this.running.values());
+  }
+
+  cancel(id: string): void {
+    const op = this.deps.operations.get(id);
+    if (!op || op.kind !== 'download') throw new LanspreadError('no_download', `no download of "${id}" is running`);
+    this.deps.operations.abort(id, new DownloadCancelledError(id));
+  }
+
+  /** Downloads interrupted by a restart; they resume when a source is available. */
+  async loadInterrupted(): Promise<void> {
+    for (const j of await readJournals(this.deps.stateDir)) this.resumable.add(j.id);
+    this.resumeWhereSourced();
+  }
+
+  /** Called when peers' libraries change: resume what can be resumed now. */
+  resumeWhereSourced(): void {
+    for (const id of this.resumable) {
+      if (this.deps.operations.get(id)) continue;
+      const { version, sources } = this.catalogVersionSources(id);
+      if (sources.length === 0) continue;
+      this.resumable.delete(id);
+      if (version !== null && this.deps.localVersion(id) === version) {
+        void clearJournal(this.deps.stateDir, id); // it finished after all
+        continue;
+      }
+      this.deps.logger.info({ id }, 'resuming an interrupted download');
+      try {
+        this.start(id, 'download');
+      } catch (err) {
+        this.deps.logger.warn({ id, err: (err as Error).message }, 'cannot resume download');
+      }
+    }
+  }
+
+  private catalogVersionSources(id: string): { version: string | null; sources: string[] } {
+    const db = this.deps.network.db;
+    const all = db.sources(id);
+    const version = newestVersion([this.deps.catalog.get(id)?.eti_version, ...all.map((s) => s.version)]);
+    return { version, sources: all.filter((s) => s.version === version).map((s) => s.peerId) };
+  }
+
+  private async run(id: string, version: string, sources: string[], op: ReturnType<OperationRegistry['begin']>): Promise<void> {
+    const root = path.join(this.deps.gameDir(), id);
+    let plan: ValidatedGame | null = null;
+    try {
+      plan = await this.fetchPlan(id, version, sources, op.signal);
+      await writeJournal(this.deps.stateDir, { id, version, startedAt: new Date().toISOString() });
+      const bytesTotal = plan.files.reduce((n, f) => n + f.size, 0);
+      op.update({ phase: 'downloading', bytesTotal });
+      this.deps.emit({ type: 'DownloadGameFilesBegin', id, bytesTotal });
+      const result = await downloadGame({
+        id,
+        root,
+        plan,
+        connectionFor: (peerId) => this.deps.network.manager.get(peerId)?.connection,
+        limiter: this.deps.limiter,
+        signal: op.signal,
+        logger: this.deps.logger,
+        onPeerBytes: this.deps.onPeerBytes,
+        onProgress: (p) => {
+          op.update({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, speed: p.speed, etaSeconds: p.etaSeconds, peers: p.peers });
+          this.deps.emit({ type: 'DownloadGameFilesProgress', id, ...p });
+        },
+        ...(this.deps.requestTimeoutMs ? { requestTimeoutMs: this.deps.requestTimeoutMs } : {}),
+      });
+      this.results.set(id, {
+        chunksByPeer: result.chunksByPeer,
+        deliveries: result.deliveries,
+        corrupt: result.corrupt,
+        chunksReused: result.chunksReused,
+      });
+      await clearJournal(this.deps.stateDir, id);
+      this.deps.logger.info({ id, version, chunksByPeer: result.chunksByPeer, reused: result.chunksReused }, 'download finished');
+      this.deps.emit({ type: 'DownloadGameFilesFinished', id });
+    } catch (err) {
+      await this.failed(id, root, plan, op.signal.aborted ? op.signal.reason : err);
+      return;
+    }
+    await op.end(); // release the game (rescan) before installing it
+    await this.deps.afterDownload(id);
+  }
+
+  private async fetchPlan(id: string, version: string, sources: string[], signal: AbortSignal): Promise<ValidatedGame> {
+    const lists = new Map<string, WireFile[]>();
+    await Promise.all(
+      sources.map(async (peerId) => {
+        const connection = this.deps.network.manager.get(peerId)?.connection;
+        if (!connection) return;
+        try {
+          const answer = await request(connection, { type: 'GetGame', id }, 'GameFiles', { timeoutMs: 60_000, signal });
+          if (answer.eti_version !== version) return; // it changed meanwhile
+          this.deps.network.db.setFiles(peerId, id, answer.eti_version, answer.files);
+          lists.set(peerId, answer.files);
+        } catch (err) {
+          this.deps.logger.warn({ id, peerId, err: (err as Error).message }, 'GetGame failed');
+        }
+      }),
+    );
+    signal.throwIfAborted();
+    if (lists.size === 0) throw new DownloadFailedError(ErrorCode.PeersGone, `no peer answered with the file list of "${id}"`);
+    const plan = validateFileLists(lists);
+    for (const r of plan.rejected) this.deps.logger.warn({ id, ...r }, 'file entry rejected');
+    if (!plan.files.some((f) => f.path === 'version.ini')) {
+      throw new DownloadFailedError('bad_file_list', `the peers’ file list of "${id}" has no version.ini`);
+    }
+    this.deps.emit({
+      type: 'GotGameFiles',
+      id,
+      files: [
+        ...plan.dirs.map((d) => ({ path: d, size: 0, isDir: true })),
+        ...plan.files.map((f) => ({ path: f.path, size: f.size, isDir: false })),
+      ],
+    });
+    return plan;
+  }
+
+  private async failed(id: string, root: string, plan: ValidatedGame | null, err: unknown): Promise<void> {
+    if (err instanceof ShutdownError) {
+      this.deps.logger.info({ id }, 'download interrupted by shutdown; it resumes after the restart');
+      return;
+    }
+    await clearJournal(this.deps.stateDir, id);
+    if (err instanceof DownloadCancelledError) {
+      if (plan) await removePayload(root, plan);
+      this.deps.logger.info({ id }, 'download cancelled; partial payload removed');
+      this.deps.emit({ type: 'DownloadGameFilesCancelled', id });
+      return;
+    }
+    const info = toErrorInfo(err);
+    this.deps.logger.warn({ id, err: info.message }, 'download failed');
+    this.deps.setLastError(id, info);
+    if (info.code === ErrorCode.PeersGone) this.deps.emit({ type: 'DownloadPeersGone', id });
+    this.deps.emit({ type: 'DownloadGameFilesFailed', id, error: info });
+  }
+}
+
+/** Remove what a cancelled download wrote: its files and the folders it made, never local/. */
+async function removePayload(root: string, plan: ValidatedGame): Promise<void> {
+  for (const f of plan.files) {
+    if (f.path === 'version.ini') continue;
+    await fs.rm(path.join(root, f.path), { force: true });
+  }
+  for (const d of [...plan.dirs].sort().reverse()) await fs.rmdir(path.join(root, d)).catch(() => undefined);
+  // folders of files, deepest first, only when empty
+  const parents = new Set(plan.files.map((f) => path.posix.dirname(f.path)).filter((d) => d !== '.'));
+  for (const d of [...parents].sort().reverse()) await fs.rmdir(path.join(root, d)).catch(() => undefined);
+}
