@@ -116,3 +116,12 @@ export type Peer = Static<typeof Peer>;
 
 export const ActiveOperation = Type.Intersect([Operation, Type.Object({ id: GameId })]);
 export type ActiveOperation = Static<typeof ActiveOperation>;
+
+export const PeerTransferStats = Type.Object({ peerId: Type.String(), uploadedBytes: Type.Number(), downloadedBytes: Type.Number() });
+
+export const Stats = Type.Object({
+  uploadedBytes: Type.Number(),
+  downloadedBytes: Type.Number(),
+  peers: Type.Array(PeerTransferStats),
+});
+export type Stats = Static<typeof Stats>;

@@ -1,15 +1,9 @@
 // /api/health, /api/peers, /api/operations, /api/stats, /api/settings.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ActiveOperation, ErrorBody, Health, Peer, Settings, SettingsPatch } from '../../../shared/api.js';
+import { ActiveOperation, ErrorBody, Health, Peer, Settings, SettingsPatch, Stats } from '../../../shared/api.js';
 import { LANSPREAD_VERSION } from '../../runtime/constants.js';
 import type { PeerRuntime } from '../../runtime/runtime.js';
-
-const Stats = Type.Object({
-  uploadedBytes: Type.Number(),
-  downloadedBytes: Type.Number(),
-  peers: Type.Array(Type.Object({ peerId: Type.String(), uploadedBytes: Type.Number(), downloadedBytes: Type.Number() })),
-});
 
 export function nodeRoutes(runtime: PeerRuntime) {
   return async (app: FastifyInstance) => {

@@ -1,0 +1,96 @@
+// The only module that talks to the node. Every call carries the access token when
+// one is known; mutations always send a JSON body (the node refuses state-changing
+// requests that are not JSON from this origin). Failures surface as ApiError with
+// the server's stable error code, so callers never parse messages or Responses.
+import type { ActiveOperation, ErrorBody, Game, GameDetail, Health, Peer, Settings, SettingsPatch } from '../../../shared/api.js';
+import { getToken } from './token.js';
+
+export class ApiError extends Error {
+  constructor(
+    /** HTTP status, or 0 when the node could not be reached */
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+type UnauthorizedListener = () => void;
+let unauthorizedListener: UnauthorizedListener | null = null;
+
+/** Called whenever the node answers 401, so the app can ask for a token. */
+export function onUnauthorized(listener: UnauthorizedListener | null): void {
+  unauthorizedListener = listener;
+}
+
+function authHeaders(): Record<string, string> {
+  const token = getToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...authHeaders() };
+  const init: RequestInit = { method, headers, cache: 'no-store' };
+  if (method !== 'GET') {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body ?? {});
+  }
+
+  let response: Response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'network', 'Cannot reach the Lanspread node.');
+  }
+  if (response.status === 401) unauthorizedListener?.();
+
+  const text = await response.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+  }
+  if (!response.ok) {
+    const error = (data as Partial<ErrorBody> | undefined)?.error;
+    throw new ApiError(
+      response.status,
+      error?.code ?? `http_${response.status}`,
+      error?.message ?? `The node answered ${response.status} ${response.statusText}`.trim(),
+    );
+  }
+  return data as T;
+}
+
+const gamePath = (id: string, action = '') => `/api/games/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
+
+export const api = {
+  health: () => request<Health>('GET', '/api/health'),
+  games: () => request<Game[]>('GET', '/api/games'),
+  game: (id: string) => request<GameDetail>('GET', gamePath(id)),
+  peers: () => request<Peer[]>('GET', '/api/peers'),
+  operations: () => request<ActiveOperation[]>('GET', '/api/operations'),
+  settings: () => request<Settings>('GET', '/api/settings'),
+  updateSettings: (patch: SettingsPatch) => request<Settings>('PUT', '/api/settings', patch),
+
+  download: (id: string, stream = false) => request<Game>('POST', gamePath(id, 'download'), stream ? { stream: true } : {}),
+  update: (id: string) => request<Game>('POST', gamePath(id, 'update')),
+  install: (id: string) => request<Game>('POST', gamePath(id, 'install')),
+  uninstall: (id: string) => request<Game>('POST', gamePath(id, 'uninstall')),
+  cancel: (id: string) => request<Game>('POST', gamePath(id, 'cancel')),
+  removeFiles: (id: string) => request<Game>('DELETE', gamePath(id, 'files')),
+
+  /** The event stream's URL; browsers cannot set headers on a WebSocket, so the token rides in the query. */
+  eventsUrl(): string {
+    const url = new URL('/api/events', window.location.href);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.hash = '';
+    const token = getToken();
+    if (token) url.searchParams.set('token', token);
+    return url.toString();
+  },
+};

@@ -1,0 +1,229 @@
+// The dashboard's live state: one store per concern (connection, library, peers,
+// operations, notices), fed by REST snapshots and the `/api/events` stream. The
+// stream is the source of truth while it is open; REST fills in at start and after
+// every reconnect, and a REST answer never overwrites a newer event.
+import type { ActiveOperation, ErrorInfo, Game, Health, Peer } from '../../../shared/api.js';
+import type { PeerEvent } from '../../../shared/events.js';
+import { api, ApiError, onUnauthorized } from './api.js';
+import { EventSocket } from './event-socket.js';
+import { applyError, applyOperations, applyProgress } from './library.js';
+import { adoptTokenFromLocation, setToken } from './token.js';
+
+export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'unauthorized';
+
+class ConnectionStore {
+  state = $state<ConnectionState>('connecting');
+  health = $state.raw<Health | null>(null);
+  /** from PeerCount events; falls back to the peer list's length */
+  peerCount = $state<number | null>(null);
+}
+
+class LibraryStore {
+  games = $state.raw<Game[]>([]);
+  loaded = $state(false);
+  /** counts LibraryChanged events, so a slower REST answer cannot undo a newer snapshot */
+  epoch = 0;
+}
+
+class PeersStore {
+  list = $state.raw<Peer[]>([]);
+  loaded = $state(false);
+}
+
+class OperationsStore {
+  list = $state.raw<ActiveOperation[]>([]);
+}
+
+export interface Notice {
+  id: number;
+  kind: 'error' | 'info';
+  text: string;
+}
+
+class NoticesStore {
+  list = $state.raw<Notice[]>([]);
+  private next = 1;
+
+  push(kind: Notice['kind'], text: string): void {
+    const id = this.next++;
+    this.list = [...this.list.slice(-4), { id, kind, text }];
+    setTimeout(() => this.dismiss(id), kind === 'error' ? 15_000 : 6_000);
+  }
+
+  dismiss(id: number): void {
+    this.list = this.list.filter((notice) => notice.id !== id);
+  }
+}
+
+export const connection = new ConnectionStore();
+export const library = new LibraryStore();
+export const peers = new PeersStore();
+export const operations = new OperationsStore();
+export const notices = new NoticesStore();
+
+/** How often the peer list (rtt, last seen) is refreshed; peers have no event for these. */
+const PEERS_REFRESH_MS = 5_000;
+
+let socket: EventSocket | null = null;
+
+/** Starts the live connection; returns the function that stops it. */
+export function startLive(): () => void {
+  adoptTokenFromLocation();
+  onUnauthorized(() => {
+    connection.state = 'unauthorized';
+    socket?.pause();
+  });
+  socket = new EventSocket({
+    url: () => api.eventsUrl(),
+    onEvent: handleEvent,
+    onOpen: () => {
+      connection.state = 'online';
+      void refreshAll();
+    },
+    onClose: (opened) => {
+      if (connection.state === 'unauthorized') return;
+      if (connection.state === 'online') connection.state = 'reconnecting';
+      // A WebSocket rejected at upgrade looks like any other failure; ask over HTTP
+      // whether the node wants a token (a 401 there pauses the socket).
+      if (!opened) void api.health().catch(() => undefined);
+    },
+  });
+  socket.start();
+  void refreshAll();
+  const timer = setInterval(() => {
+    if (connection.state === 'online') void refreshPeers();
+  }, PEERS_REFRESH_MS);
+
+  return () => {
+    clearInterval(timer);
+    socket?.stop();
+    socket = null;
+    onUnauthorized(null);
+  };
+}
+
+/** Use a token typed by the user, then reconnect everything with it. */
+export function submitToken(token: string): void {
+  setToken(token);
+  connection.state = 'connecting';
+  socket?.resume();
+  void refreshAll();
+}
+
+export async function refreshAll(): Promise<void> {
+  await Promise.all([refreshHealth(), refreshGames(), refreshPeers(), refreshOperations()]);
+}
+
+export async function refreshHealth(): Promise<void> {
+  try {
+    connection.health = await api.health();
+  } catch {
+    // the connection state already tells the user
+  }
+}
+
+export async function refreshGames(): Promise<void> {
+  const epoch = library.epoch;
+  try {
+    const games = await api.games();
+    if (library.epoch !== epoch) return; // an event delivered something newer meanwhile
+    library.games = games;
+    library.loaded = true;
+  } catch {
+    // shown through the connection state
+  }
+}
+
+async function refreshPeers(): Promise<void> {
+  try {
+    peers.list = await api.peers();
+    peers.loaded = true;
+  } catch {
+    // shown through the connection state
+  }
+}
+
+async function refreshOperations(): Promise<void> {
+  try {
+    operations.list = await api.operations();
+  } catch {
+    // shown through the connection state
+  }
+}
+
+function gameName(id: string): string {
+  return library.games.find((game) => game.id === id)?.name ?? id;
+}
+
+function failed(id: string, what: string, error: ErrorInfo): void {
+  library.games = applyError(library.games, id, error);
+  notices.push('error', `${what} of ${gameName(id)} failed: ${error.message}`);
+}
+
+export function handleEvent(event: PeerEvent): void {
+  switch (event.type) {
+    case 'LibraryChanged':
+      library.epoch += 1;
+      library.games = event.games;
+      library.loaded = true;
+      break;
+    case 'OperationsChanged':
+      operations.list = event.operations;
+      library.games = applyOperations(library.games, event.operations);
+      break;
+    case 'DownloadGameFilesProgress':
+      library.games = applyProgress(library.games, event);
+      break;
+    case 'DownloadGameFilesFailed':
+      failed(event.id, 'Download', event.error);
+      break;
+    case 'InstallGameFailed':
+      failed(event.id, 'Install', event.error);
+      break;
+    case 'UninstallGameFailed':
+      failed(event.id, 'Uninstall', event.error);
+      break;
+    case 'DownloadPeersGone':
+      notices.push('error', `Download of ${gameName(event.id)} stopped: no peer has it any more.`);
+      break;
+    case 'DownloadGameFilesCancelled':
+      notices.push('info', `Download of ${gameName(event.id)} cancelled.`);
+      break;
+    case 'InstallGameFinished':
+      notices.push('info', `${gameName(event.id)} is installed.`);
+      break;
+    case 'RuntimeFailure':
+      notices.push('error', event.error.message);
+      break;
+    case 'PeerConnected':
+      peers.list = [...peers.list.filter((p) => p.peerId !== event.peer.peerId), event.peer];
+      break;
+    case 'PeerDisconnected':
+      peers.list = peers.list.filter((p) => p.peerId !== event.peerId);
+      break;
+    case 'PeerCount':
+      connection.peerCount = event.count;
+      break;
+    default:
+      break; // lifecycle events are reflected by the snapshots that follow them
+  }
+}
+
+/** Runs a game action, turning failures into a message for the card that asked. */
+export async function runAction(action: () => Promise<Game>): Promise<string | null> {
+  const epoch = library.epoch;
+  try {
+    const game = await action();
+    // The 202 answer shows the operation as started; keep it unless an event already said more.
+    if (library.epoch === epoch && game && typeof game === 'object' && 'id' in game) {
+      library.games = library.games.map((g) => (g.id === game.id ? { ...g, ...game } : g));
+    }
+    return null;
+  } catch (error) {
+    if (error instanceof ApiError) {
+      if (error.code === 'not_implemented') return `Not available yet: ${error.message}`;
+      return error.message;
+    }
+    return error instanceof Error ? error.message : String(error);
+  }
+}
