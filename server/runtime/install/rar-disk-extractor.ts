@@ -1,0 +1,263 @@
+// Gives unrar its file I/O so that every byte it writes goes where the plan
+// says and nowhere else: it may open only the archive it was given (never a
+// sibling volume), it may create only the entry being extracted, at the path
+// the plan validated, through directories that are real folders inside the
+// destination, and never more bytes than that entry's header declared. Data
+// moves between the WASM heap and the disk without intermediate copies.
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { Extractor, type FileHeader, type SeekMethod } from 'node-unrar-js';
+import { isInside } from './extract-verify.js';
+import type { UnrarModule } from './rar-library.js';
+import { ExtractError, ExtractErrorCode } from './unpacker.js';
+
+/** An entry the preflight approved, in archive order. */
+export interface PlannedEntry {
+  /** the name as the library reports it (what it will ask to create) */
+  name: string;
+  /** safe path components under the destination */
+  segments: string[];
+  directory: boolean;
+  /** declared unpacked size */
+  size: number;
+}
+
+export interface DiskExtractorHooks {
+  /** called after every successful write with the number of bytes written */
+  onBytes(count: number, entry: PlannedEntry): void;
+}
+
+interface Handle {
+  fd: number;
+  pos: number;
+  size: number;
+  writable: boolean;
+}
+
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+
+export class DiskExtractor extends Extractor {
+  protected _filePath: string;
+  private readonly handles = new Map<number, Handle>();
+  private readonly verifiedDirs = new Set<string>();
+  private current: PlannedEntry | null = null;
+  private writtenForCurrent = 0;
+  private createdCurrent = false;
+  /** the first error one of the I/O hooks hit; it wins over what unrar reports */
+  failure: ExtractError | null = null;
+  /** a file other than the archive that unrar tried to open (the next volume) */
+  foreignOpen: string | null = null;
+
+  constructor(
+    private readonly lib: UnrarModule,
+    archivePath: string,
+    private readonly label: string,
+    private readonly root: string,
+    password: string,
+    private readonly hooks: DiskExtractorHooks,
+  ) {
+    super(lib, password);
+    this._filePath = archivePath;
+    // The Emscripten glue calls back into whichever extractor is registered here.
+    lib.extractor = this;
+  }
+
+  /** Every header as the library reads it, without extracting anything. */
+  listHeaders(): { volume: boolean; headers: FileHeader[] } {
+    const { arcHeader, fileHeaders } = this.getFileList();
+    // Read to the end: an abandoned iterator leaves the archive open.
+    const headers = [...fileHeaders];
+    return { volume: arcHeader.flags.volume, headers };
+  }
+
+  /**
+   * Extract the archive; `plan` must be the library's own listing of it, in
+   * order. Each header is matched against the plan before unrar touches it.
+   */
+  extractPlanned(plan: PlannedEntry[]): void {
+    let index = 0;
+    const { files } = this.extract({
+      files: (header) => {
+        this.finishEntry();
+        const entry = plan[index++];
+        if (!entry || entry.name !== header.name) {
+          throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}" changed while it was being extracted`);
+        }
+        this.current = entry;
+        this.writtenForCurrent = 0;
+        this.createdCurrent = false;
+        if (entry.directory) this.ensureDir(entry.segments);
+        return true;
+      },
+    });
+    for (const _ of files) {
+      // the work happens in the hooks; reading the iterator to its end closes the archive
+    }
+    this.finishEntry();
+    if (index !== plan.length) {
+      throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}" has fewer entries than its listing`);
+    }
+  }
+
+  /** Close whatever unrar left open (it does not on errors). */
+  dispose(): void {
+    for (const [fd] of this.handles) closeQuietly(fd);
+    this.handles.clear();
+  }
+
+  private finishEntry(): void {
+    const entry = this.current;
+    this.current = null;
+    if (!entry || entry.directory) return;
+    if (!this.createdCurrent) {
+      throw this.fail(
+        ExtractErrorCode.UnsafeEntry,
+        `archive "${this.label}": entry "${entry.name}" was not extracted as a regular file (link or special entry)`,
+      );
+    }
+    if (this.writtenForCurrent !== entry.size) {
+      throw this.fail(
+        ExtractErrorCode.Damaged,
+        `archive "${this.label}": entry "${entry.name}" has ${this.writtenForCurrent} bytes, its header says ${entry.size}`,
+      );
+    }
+  }
+
+  private fail(code: ExtractErrorCode, message: string, cause?: unknown): ExtractError {
+    const err = new ExtractError(code, message, {
+      archive: this.label,
+      ...(this.current ? { entry: this.current.name } : {}),
+      ...(cause === undefined ? {} : { cause }),
+    });
+    this.failure ??= err;
+    return err;
+  }
+
+  private ioFailure(err: unknown, doing: string): ExtractError {
+    if (err instanceof ExtractError) return err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const name = this.current ? ` "${this.current.name}"` : '';
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      return this.fail(ExtractErrorCode.NoSpace, `no space left on the disk while ${doing}${name}`, err);
+    }
+    return this.fail(ExtractErrorCode.Failed, `${doing}${name} failed: ${code ?? String(err)}`, err);
+  }
+
+  /** mkdir -p under root, one level at a time, refusing anything that is not a real folder. */
+  private ensureDir(segments: string[]): string {
+    let dir = this.root;
+    for (const segment of segments) {
+      dir = path.join(dir, segment);
+      if (this.verifiedDirs.has(dir)) continue;
+      try {
+        mkdirSync(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw this.ioFailure(err, 'creating the folder of');
+      }
+      if (!lstatSync(dir).isDirectory() || !isInside(this.root, realpathSync(dir))) {
+        throw this.fail(ExtractErrorCode.UnsafeEntry, `archive "${this.label}": a file or link is in the way of "${segment}"`);
+      }
+      this.verifiedDirs.add(dir);
+    }
+    return dir;
+  }
+
+  // ---- the callbacks unrar makes (through the Emscripten glue) ----
+
+  protected open(filename: string): number {
+    if (filename !== this._filePath) {
+      // unrar looks for the next volume; the preflight should have caught the set
+      this.foreignOpen ??= filename;
+      return 0;
+    }
+    try {
+      const fd = openSync(filename, 'r');
+      this.handles.set(fd, { fd, pos: 0, size: fstatSync(fd).size, writable: false });
+      return fd;
+    } catch (err) {
+      this.ioFailure(err, 'opening the archive');
+      return 0;
+    }
+  }
+
+  protected create(filename: string): number {
+    const entry = this.current;
+    if (!entry || entry.directory || entry.name !== filename || this.createdCurrent) {
+      throw this.fail(ExtractErrorCode.UnsafeEntry, `archive "${this.label}": unrar asked to create an unexpected file`);
+    }
+    try {
+      const dir = this.ensureDir(entry.segments.slice(0, -1));
+      const target = path.join(dir, entry.segments[entry.segments.length - 1]!);
+      const fd = openSync(target, CREATE_FLAGS, 0o644);
+      this.handles.set(fd, { fd, pos: 0, size: 0, writable: true });
+      this.createdCurrent = true;
+      return fd;
+    } catch (err) {
+      throw this.ioFailure(err, 'creating');
+    }
+  }
+
+  protected read(fd: number, buf: number, size: number): number {
+    const handle = this.handles.get(fd);
+    if (!handle || handle.writable) return -1;
+    try {
+      const n = readSync(fd, this.lib.HEAPU8, buf, size, handle.pos);
+      handle.pos += n;
+      return n;
+    } catch (err) {
+      this.ioFailure(err, 'reading the archive');
+      return -1;
+    }
+  }
+
+  protected write(fd: number, buf: number, size: number): boolean {
+    const handle = this.handles.get(fd);
+    const entry = this.current;
+    if (!handle || !handle.writable || !entry) {
+      throw this.fail(ExtractErrorCode.Failed, `archive "${this.label}": write to an unknown file`);
+    }
+    if (this.writtenForCurrent + size > entry.size) {
+      throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}": entry "${entry.name}" holds more data than its header declares`);
+    }
+    try {
+      let done = 0;
+      while (done < size) {
+        // HEAPU8 is re-read each time: the WASM memory may have grown.
+        done += writeSync(fd, this.lib.HEAPU8, buf + done, size - done, handle.pos + done);
+      }
+    } catch (err) {
+      throw this.ioFailure(err, 'writing');
+    }
+    handle.pos += size;
+    handle.size = Math.max(handle.size, handle.pos);
+    this.writtenForCurrent += size;
+    this.hooks.onBytes(size, entry);
+    return true;
+  }
+
+  protected tell(fd: number): number {
+    return this.handles.get(fd)?.pos ?? -1;
+  }
+
+  protected seek(fd: number, pos: number, method: SeekMethod): boolean {
+    const handle = this.handles.get(fd);
+    if (!handle) return false;
+    const base = method === 'SET' ? 0 : method === 'END' ? handle.size : handle.pos;
+    const next = base + pos;
+    if (next < 0 || next > handle.size) return false;
+    handle.pos = next;
+    return true;
+  }
+
+  protected closeFile(fd: number): void {
+    if (this.handles.delete(fd)) closeQuietly(fd);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}

@@ -1,0 +1,69 @@
+// Where the extraction worker's code lives. Built (dist/), it is the compiled
+// rar-worker.js beside this module. Run from sources (the test suite imports the
+// .ts files directly, and Node 20 cannot load .ts in a worker), the worker's
+// module graph is transpiled once per process with the TypeScript compiler (a
+// dev dependency, present wherever sources run) into node_modules/.cache, so
+// the worker always runs plain JavaScript built from the current sources.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as TypeScriptModule from 'typescript';
+
+let fromSources: URL | undefined;
+
+export function rarWorkerEntry(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./rar-worker.js', import.meta.url);
+  fromSources ??= transpileWorkerGraph(fileURLToPath(new URL('./rar-worker.ts', import.meta.url)));
+  return fromSources;
+}
+
+function transpileWorkerGraph(entry: string): URL {
+  const ts = createRequire(import.meta.url)('typescript') as typeof TypeScriptModule;
+  const root = packageRoot(path.dirname(entry));
+  const outRoot = path.join(root, 'node_modules', '.cache', 'lanspread-rar-worker');
+  mkdirSync(outRoot, { recursive: true });
+  writeIfChanged(path.join(outRoot, 'package.json'), '{ "type": "module" }\n');
+
+  const seen = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const source = readFileSync(file, 'utf8');
+    for (const imported of ts.preProcessFile(source, true, true).importedFiles) {
+      const spec = imported.fileName;
+      if (!spec.startsWith('.') || !spec.endsWith('.js')) continue;
+      const target = path.resolve(path.dirname(file), `${spec.slice(0, -3)}.ts`);
+      if (existsSync(target)) pending.push(target);
+    }
+    const out = ts.transpileModule(source, {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, inlineSourceMap: true },
+    });
+    const dest = path.join(outRoot, path.relative(root, file)).replace(/\.ts$/, '.js');
+    writeIfChanged(dest, out.outputText);
+  }
+  return pathToFileURL(path.join(outRoot, path.relative(root, entry)).replace(/\.ts$/, '.js'));
+}
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error('rar-worker-entry: no package.json above the sources');
+  }
+}
+
+/** Several test processes may do this at once: write aside, then rename. */
+function writeIfChanged(file: string, text: string): void {
+  try {
+    if (readFileSync(file, 'utf8') === text) return;
+  } catch {
+    // not there yet
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
