@@ -16,6 +16,7 @@ export const ErrorCode = {
   ForbiddenHost: 'forbidden_host',
   ForbiddenOrigin: 'forbidden_origin',
   NotImplemented: 'not_implemented',
+  MdnsUnavailable: 'mdns_unavailable',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

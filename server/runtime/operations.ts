@@ -48,9 +48,10 @@ export class OperationRegistry {
       end: async () => {
         if (ended) return;
         ended = true;
+        // Rescan first, so the game never shows as idle with its old state.
+        await release();
         if (this.active.get(id) === entry) this.active.delete(id);
         this.hooks.onChange();
-        await release();
       },
     };
   }

@@ -1,5 +1,7 @@
 // Each test makes its own folders and registers their removal.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
@@ -43,4 +45,13 @@ export async function waitFor<T>(check: () => Promise<T | undefined> | T | undef
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Replace a file's bytes and put its timestamps back exactly (to the nanosecond), as silent disk rot would. */
+export async function rewriteKeepingMtime(file: string, bytes: Buffer): Promise<void> {
+  const ref = `${file}.timeref`;
+  await promisify(execFile)('touch', ['-r', file, ref]);
+  await fs.writeFile(file, bytes);
+  await promisify(execFile)('touch', ['-r', ref, file]);
+  await fs.rm(ref);
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PeerEvent } from '../../../../shared/events.js';
 import { MemoryNetwork } from '../../../../server/runtime/transport/memory-transport.js';
-import { makeGame, tempDir, waitFor } from '../../../helpers/temp-dir.js';
+import { makeGame, rewriteKeepingMtime, tempDir, waitFor } from '../../../helpers/temp-dir.js';
 import { identity, startMemoryNode } from '../../../helpers/peers.js';
 
 const CHUNK = 64 * 1024;
@@ -83,11 +83,9 @@ describe('downloads (in-memory transport)', () => {
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 2 ? true : undefined), 3_000, 'two sources');
     const { rawClient, rawRequest } = await import('../../../helpers/peers.js');
     await rawRequest(await rawClient(net, 122), { type: 'GetGame', id: 'alpha' }); // hashes cached
-    const st = await fs.stat(file);
     const rotten = Buffer.from(payload);
     for (let i = 0; i < rotten.length; i += 4096) rotten[i]! ^= 0xff;
-    await fs.writeFile(file, rotten);
-    await fs.utimes(file, st.atime, st.mtime);
+    await rewriteKeepingMtime(file, rotten);
     const seen = events(c);
     await c.runtime.execute({ type: 'GetGame', id: 'alpha' });
     expect((await finished(seen)).type).toBe('DownloadGameFilesFinished');

@@ -1,0 +1,233 @@
+// Downloads between real `lanspread serve` processes over QUIC on loopback,
+// 4 MiB chunks. Scenario ids D1–D9 in docs/SCENARIOS.md.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { Game, Stats } from '../../shared/api.js';
+import { getJson, postJson } from '../helpers/api.js';
+import { startNode, type NodeProcess } from '../helpers/node-process.js';
+import { quicClient } from '../helpers/quic-client.js';
+import { rawRequest } from '../helpers/peers.js';
+import { makeGame, rewriteKeepingMtime, tempDir, waitFor } from '../helpers/temp-dir.js';
+
+const MiB = 1024 * 1024;
+const CHUNK = 4 * MiB;
+const ID = 'openttd';
+
+type Node = NodeProcess & { games: string; state: string };
+
+async function node(opts: { games?: string; state?: string; peers?: Node[]; args?: string[] } = {}): Promise<Node> {
+  const games = opts.games ?? (await tempDir());
+  const state = opts.state ?? (await tempDir());
+  const args = ['--quic-port', '0', ...(opts.peers ?? []).flatMap((p) => ['--peer', `127.0.0.1:${p.quicPort}`]), ...(opts.args ?? [])];
+  const n = await startNode({ games, state, args, env: { LANSPREAD_PING_INTERVAL_MS: '500' } });
+  onTestFinished(() => n.stop('SIGKILL'));
+  return { ...n, games, state };
+}
+
+async function source(payload: Buffer, opts: { version?: string; args?: string[]; files?: Record<string, Buffer> } = {}): Promise<Node> {
+  const games = await tempDir();
+  await makeGame(games, ID, { version: opts.version ?? '20240601', files: { 'openttd.eti': payload, ...opts.files } });
+  return node({ games, args: opts.args ?? [] });
+}
+
+const game = async (n: Node) => getJson<Game>(n.url, `/api/games/${ID}`);
+const stats = async (n: Node) => getJson<Stats>(n.url, '/api/stats');
+const uploaded = async (n: Node) => (await stats(n)).uploadedBytes;
+
+async function seesSources(n: Node, count: number, version = '20240601'): Promise<void> {
+  await waitFor(
+    async () => {
+      const g = await game(n);
+      return g.peers === count && g.latestVersion === version ? true : undefined;
+    },
+    15_000,
+    `${count} sources of ${ID}`,
+  );
+}
+
+async function settled(n: Node, timeoutMs = 60_000): Promise<Game> {
+  return waitFor(
+    async () => {
+      const g = await game(n);
+      return g.operation === null ? g : undefined;
+    },
+    timeoutMs,
+    'the operation to end',
+  );
+}
+
+const fileOf = (n: Node, rel = 'openttd.eti') => fs.readFile(path.join(n.games, ID, rel));
+
+describe('downloads between real nodes', () => {
+  it('D1: two sources split a four-chunk file exactly two and two, byte-identical', async () => {
+    const payload = randomBytes(4 * CHUNK);
+    const a = await source(payload);
+    const b = await source(payload);
+    const r = await node({ peers: [a, b] });
+    await seesSources(r, 2);
+    expect((await postJson(r.url, `/api/games/${ID}/download`)).status).toBe(202);
+    const done = await settled(r);
+    expect(done).toMatchObject({ downloaded: true, version: '20240601', lastError: null });
+    expect(Buffer.compare(await fileOf(r), payload)).toBe(0);
+    // each source sent exactly two chunks of the archive; version.ini (9 bytes) went to one of them
+    const sent = [await uploaded(a), await uploaded(b)].map((n) => (n % CHUNK === 9 ? n - 9 : n));
+    expect(sent).toEqual([2 * CHUNK, 2 * CHUNK]);
+    // and the receiver fetched nothing twice: what it got per peer is exactly what each sent
+    const got = await stats(r);
+    expect(got.downloadedBytes).toBe(4 * CHUNK + 9);
+    const gotFrom = got.peers.map((p) => p.downloadedBytes).sort((x, y) => x - y);
+    expect(gotFrom).toEqual([await uploaded(a), await uploaded(b)].sort((x, y) => x - y));
+  });
+
+  it('D2: a source much slower than the other gets proportionally less work', async () => {
+    const payload = randomBytes(12 * CHUNK);
+    const fast = await source(payload);
+    const slow = await source(payload, { args: ['--upload-limit', '1M'] });
+    const r = await node({ peers: [fast, slow] });
+    await seesSources(r, 2);
+    expect((await postJson(r.url, `/api/games/${ID}/download`)).status).toBe(202);
+    expect(await settled(r)).toMatchObject({ downloaded: true, lastError: null });
+    expect(Buffer.compare(await fileOf(r), payload)).toBe(0);
+    const [f, sl] = [await uploaded(fast), await uploaded(slow)];
+    expect(f + sl).toBe(12 * CHUNK + 9);
+    expect(f).toBeGreaterThan(3 * sl);
+  });
+
+  it('D3: a source killed mid-download does not fail it; every byte arrives from the survivor', async () => {
+    const payload = randomBytes(8 * CHUNK);
+    const stay = await source(payload, { args: ['--upload-limit', '6M'] });
+    const die = await source(payload, { args: ['--upload-limit', '6M'] });
+    const r = await node({ peers: [stay, die] });
+    await seesSources(r, 2);
+    expect((await postJson(r.url, `/api/games/${ID}/download`)).status).toBe(202);
+    await waitFor(async () => (((await game(r)).operation?.bytesDone ?? 0) > CHUNK ? true : undefined), 20_000, 'progress');
+    await die.stop('SIGKILL');
+    const done = await settled(r);
+    // no failure over the whole window: the final state says so, not a log tail
+    expect(done).toMatchObject({ downloaded: true, lastError: null });
+    expect(Buffer.compare(await fileOf(r), payload)).toBe(0);
+    expect(await uploaded(stay)).toBeGreaterThan(0);
+  });
+
+  it('D4: the sole source killed right after the start fails cleanly', async () => {
+    const payload = randomBytes(8 * CHUNK);
+    const only = await source(payload, { args: ['--upload-limit', '2M'] });
+    const games = await tempDir();
+    await makeGame(games, ID, { version: '20230101', files: { 'openttd.eti': Buffer.from('old') } });
+    const r = await node({ games, peers: [only] });
+    await seesSources(r, 1);
+    expect((await postJson(r.url, `/api/games/${ID}/update`)).status).toBe(202);
+    await waitFor(async () => ((await game(r)).operation?.phase === 'downloading' ? true : undefined), 20_000, 'downloading');
+    await only.stop('SIGKILL');
+    const done = await settled(r, 60_000);
+    expect(done.downloaded).toBe(false);
+    expect(done.lastError?.code).toBe('peers_gone');
+    const names = await fs.readdir(path.join(games, ID));
+    expect(names.filter((n) => n.includes('version.ini'))).toEqual([]);
+  });
+
+  it('D5: a source whose disk rotted (right hashes, flipped bytes) is detected and routed around', async () => {
+    const payload = randomBytes(6 * CHUNK);
+    const honest = await source(payload);
+    const rotten = await source(payload);
+    // let the rotten source hash its good bytes, then flip bytes keeping size and mtime
+    const conn = await quicClient(rotten.quicPort);
+    expect((await rawRequest(conn, { type: 'GetGame', id: ID })).answer.type).toBe('GameFiles');
+    const file = path.join(rotten.games, ID, 'openttd.eti');
+    const bad = Buffer.from(payload);
+    for (let i = 0; i < bad.length; i += 65536) bad[i]! ^= 0xff;
+    await rewriteKeepingMtime(file, bad);
+    const r = await node({ peers: [honest, rotten] });
+    await seesSources(r, 2);
+    expect((await postJson(r.url, `/api/games/${ID}/download`)).status).toBe(202);
+    expect(await settled(r)).toMatchObject({ downloaded: true, lastError: null });
+    expect(Buffer.compare(await fileOf(r), payload)).toBe(0);
+    const rottenId = (await getJson<{ peerId: string }>(rotten.url, '/api/health')).peerId;
+    const corrupt = r
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('corrupt chunk') && l.includes(rottenId));
+    expect(corrupt.length).toBeGreaterThanOrEqual(1);
+    expect(corrupt.length).toBeLessThanOrEqual(2); // its first round of requests, then never again
+    expect(await uploaded(honest)).toBeGreaterThanOrEqual(6 * CHUNK);
+  });
+
+  it('D6: update from version A to version B', async () => {
+    const v1 = randomBytes(4 * CHUNK);
+    const v2 = Buffer.concat([v1.subarray(0, 2 * CHUNK), randomBytes(3 * CHUNK)]);
+    const src = await source(v2, { version: '20250101', files: { 'maps/extra.eti': Buffer.from('new in B') } });
+    const games = await tempDir();
+    await makeGame(games, ID, { version: '20240601', installed: true, files: { 'openttd.eti': v1, 'local/keep.txt': 'installed files' } });
+    const r = await node({ games, peers: [src] });
+    await seesSources(r, 1, '20250101');
+    expect((await game(r)).version).toBe('20240601');
+    expect((await postJson(r.url, `/api/games/${ID}/update`)).status).toBe(202);
+    const done = await settled(r);
+    expect(done).toMatchObject({ downloaded: true, version: '20250101', lastError: null });
+    expect(Buffer.compare(await fileOf(r), v2)).toBe(0);
+    expect((await fileOf(r, 'maps/extra.eti')).toString()).toBe('new in B');
+    expect((await fs.readdir(path.join(games, ID))).filter((n) => n.startsWith('.version.ini'))).toEqual([]);
+    // only what changed travelled: 3 new chunks, the new file and version.ini
+    expect(await uploaded(src)).toBe(3 * CHUNK + 8 + 9);
+  });
+
+  it('D7: cancel removes the partial payload and keeps local/ and install metadata', async () => {
+    const only = await source(randomBytes(8 * CHUNK), { args: ['--upload-limit', '2M'] });
+    const games = await tempDir();
+    const state = await tempDir();
+    await makeGame(games, ID, { files: { 'local/game.bin': 'installed' } });
+    await fs.mkdir(path.join(state, 'games', ID), { recursive: true });
+    await fs.writeFile(path.join(state, 'games', ID, 'keep.json'), '{"mine":true}');
+    const r = await node({ games, state, peers: [only] });
+    await seesSources(r, 1);
+    expect((await postJson(r.url, `/api/games/${ID}/download`)).status).toBe(202);
+    await waitFor(async () => (((await game(r)).operation?.bytesDone ?? 0) > 0 ? true : undefined), 20_000, 'progress');
+    expect((await postJson(r.url, `/api/games/${ID}/cancel`)).status).toBe(202);
+    const done = await settled(r);
+    expect(done).toMatchObject({ downloaded: false, lastError: null });
+    expect(await fs.readdir(path.join(games, ID))).toEqual(['local']);
+    expect(await fs.readFile(path.join(games, ID, 'local', 'game.bin'), 'utf8')).toBe('installed');
+    expect(await fs.readFile(path.join(state, 'games', ID, 'keep.json'), 'utf8')).toBe('{"mine":true}');
+  });
+
+  it('D8: a second request while a download is active is refused with 409; the first continues', async () => {
+    const payload = randomBytes(6 * CHUNK);
+    const only = await source(payload, { args: ['--upload-limit', '8M'] });
+    const r = await node({ peers: [only] });
+    await seesSources(r, 1);
+    expect((await postJson(r.url, `/api/games/${ID}/download`)).status).toBe(202);
+    const second = await postJson(r.url, `/api/games/${ID}/download`);
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ error: { code: 'operation_active' } });
+    expect((await game(r)).operation?.kind).toBe('download');
+    expect(await settled(r)).toMatchObject({ downloaded: true, lastError: null });
+    expect(Buffer.compare(await fileOf(r), payload)).toBe(0);
+  });
+
+  it('D9: a receiver killed mid-download resumes from its verified chunks after the restart', async () => {
+    const payload = randomBytes(10 * CHUNK);
+    const only = await source(payload, { args: ['--upload-limit', '8M'] });
+    const games = await tempDir();
+    const state = await tempDir();
+    const r1 = await node({ games, state, peers: [only] });
+    await seesSources(r1, 1);
+    expect((await postJson(r1.url, `/api/games/${ID}/download`)).status).toBe(202);
+    await waitFor(async () => (((await game(r1)).operation?.bytesDone ?? 0) >= 4 * CHUNK ? true : undefined), 30_000, 'some chunks');
+    await r1.stop('SIGKILL');
+    const r2 = await node({ games, state, peers: [only] });
+    const done = await waitFor(
+      async () => {
+        const g = await game(r2);
+        return g.downloaded && g.operation === null ? g : undefined;
+      },
+      60_000,
+      'resumed download to finish',
+    );
+    expect(done.lastError).toBeNull();
+    expect(Buffer.compare(await fileOf(r2), payload)).toBe(0);
+    // after the restart it fetched at most what was missing
+    expect((await stats(r2)).downloadedBytes).toBeLessThanOrEqual(7 * CHUNK + 9);
+  });
+});
