@@ -10,6 +10,7 @@ import { loadOrCreateIdentity, type Identity } from '../transport/identity.js';
 import { QuicTransport } from '../transport/quic-transport.js';
 import type { Endpoint, Transport } from '../transport/transport.js';
 import { KnownPeers } from './known-peers.js';
+import { MdnsDiscovery } from '../discovery/index.js';
 import { ChunkHashCache } from '../download/chunk-hash-cache.js';
 import { CHUNK_SIZE } from '../download/chunks.js';
 import { PeerGameDB } from './peer-game-db.js';
@@ -32,6 +33,8 @@ export interface NetworkOptions {
   createTransport?: (identity: Identity | null, port: number) => Transport;
   /** chunk size this node hashes its files with (tests use small chunks) */
   chunkSize?: number;
+  /** find peers with mDNS (and announce this node) */
+  mdns?: boolean;
 }
 
 export interface PeerNetworkDeps {
@@ -48,6 +51,8 @@ export interface PeerNetworkDeps {
 
 export class PeerNetwork {
   private libraryRevision = 1;
+
+  private discovery: MdnsDiscovery | null = null;
 
   private constructor(
     readonly transport: Transport,
@@ -94,8 +99,26 @@ export class PeerNetwork {
     network = new PeerNetwork(transport, endpoint, db, manager, known);
     manager.start();
     for (const peer of opts.peers ?? []) manager.addStatic(peer);
+    if (opts.mdns) await network.startDiscovery(deps);
     logger.info({ endpoint: `${endpoint.host}:${endpoint.port}`, fingerprint: identity?.fingerprint }, 'listening for peers');
     return network;
+  }
+
+  private async startDiscovery(deps: PeerNetworkDeps): Promise<void> {
+    const discovery = new MdnsDiscovery({
+      peerId: deps.selfId,
+      name: deps.name(),
+      port: this.endpoint.port,
+      logger: deps.logger.child({ component: 'mdns' }),
+    });
+    discovery.on('peer', (peer) => this.manager.addDiscovered({ host: peer.host, port: peer.port }, peer.peerId));
+    try {
+      await discovery.start();
+      this.discovery = discovery;
+    } catch (err) {
+      // A node without multicast still works with --peer; say so once.
+      deps.logger.warn({ err: (err as Error).message }, 'mDNS discovery is unavailable; use --peer HOST:PORT to add peers');
+    }
   }
 
   /** The local library changed: peers learn it from the next Pong. */
@@ -108,6 +131,7 @@ export class PeerNetwork {
   }
 
   async stop(): Promise<void> {
+    await this.discovery?.stop();
     await this.manager.stop();
     await this.transport.close();
     await this.known.flush();
