@@ -5,7 +5,9 @@ import { Command, Option } from 'commander';
 import { LANSPREAD_VERSION } from '../runtime/constants.js';
 import { LanspreadError } from '../runtime/errors.js';
 import { ConfigError } from './config.js';
+import { ApiError } from './api-client.js';
 import { serveCommand } from './serve.js';
+import { gameCommand, gamesCommand, peersCommand, statusCommand, type GameAction } from './client-commands.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -42,11 +44,41 @@ program
   )
   .action(serveCommand);
 
+const DEFAULT_URL = process.env.LANSPREAD_URL ?? 'http://127.0.0.1:7420';
+const withClientOptions = (cmd: Command) =>
+  cmd
+    .option('--url <url>', 'the node to talk to (env LANSPREAD_URL)', DEFAULT_URL)
+    .option('--token <token>', 'API access token (env LANSPREAD_TOKEN)')
+    .option('--json', 'print JSON instead of tables');
+
+withClientOptions(
+  program.command('games').description('list the games here and on the network').option('--all', 'the whole catalog'),
+).action(gamesCommand);
+withClientOptions(program.command('peers').description('list the peers the node knows')).action(peersCommand);
+withClientOptions(program.command('status').description('the node, its peers and running operations')).action(statusCommand);
+
+const ACTIONS: [GameAction, string][] = [
+  ['download', 'download a game from peers and install it'],
+  ['update', 'fetch the newest version of a game from peers'],
+  ['install', 'install a downloaded game'],
+  ['uninstall', 'remove the installed files of a game (local/)'],
+  ['cancel', 'cancel the running download of a game'],
+  ['remove', 'remove the downloaded files of a game'],
+];
+for (const [action, description] of ACTIONS) {
+  const cmd = withClientOptions(program.command(`${action} <id>`).description(description)).option(
+    '--no-wait',
+    'return once it has started',
+  );
+  if (action === 'download') cmd.option('--stream', 'streamed install: install from a peer without storing the archive');
+  cmd.action((id: string, flags) => gameCommand(action, id, flags));
+}
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`lanspread: ${message}\n`);
   // Expected failures are one line; anything else is a bug worth its stack.
-  const expected = err instanceof ConfigError || err instanceof LanspreadError;
+  const expected = err instanceof ConfigError || err instanceof LanspreadError || err instanceof ApiError;
   if (!expected && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   process.exit(1);
 });
