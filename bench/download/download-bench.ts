@@ -1,0 +1,210 @@
+// Whole-game downloads between real node processes over QUIC on loopback:
+// 1 GiB from one source and from two, beside the same bytes copied over Node's
+// TLS/TCP between two processes in the same run (the baseline), and the
+// receiver's peak RSS while it downloads a 4 GiB game (must stay flat).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from '../bench-util.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const CLI = path.join(ROOT, 'dist', 'server', 'cli', 'main.js');
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const ID = 'openttd';
+
+interface Proc {
+  child: ChildProcess;
+  url: string;
+  quicPort: number;
+}
+
+async function serve(games: string, state: string, peers: number[]): Promise<Proc> {
+  const args = [
+    CLI,
+    'serve',
+    '--games',
+    games,
+    '--state',
+    state,
+    '--http',
+    '127.0.0.1:0',
+    '--quic-port',
+    '0',
+    '--no-mdns',
+    '--log-level',
+    'warn',
+  ];
+  for (const p of peers) args.push('--peer', `127.0.0.1:${p}`);
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LANSPREAD_PING_INTERVAL_MS: '500' },
+  });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const url = /dashboard: (http:\/\/\S+?\/)/.exec(out)?.[1];
+      const quic = /QUIC port (\d+)/.exec(out)?.[1];
+      if (url && quic) resolve({ child, url, quicPort: Number(quic) });
+    });
+    child.once('exit', (code) => reject(new Error(`node exited with ${code}`)));
+  });
+}
+
+const api = async <T>(p: Proc, route: string, method = 'GET'): Promise<T> => {
+  const res = await fetch(
+    new URL(route, p.url),
+    method === 'GET' ? {} : { method, headers: { 'content-type': 'application/json' }, body: '{}' },
+  );
+  return (await res.json()) as T;
+};
+
+async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Peak resident set of a process so far (VmHWM), in bytes. */
+async function peakRss(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+async function makeSourceGame(games: string, size: number, sparse: boolean): Promise<void> {
+  const root = path.join(games, ID);
+  await fs.mkdir(root, { recursive: true });
+  const file = path.join(root, `${ID}.eti`);
+  if (sparse) {
+    const h = await fs.open(file, 'w');
+    await h.truncate(size);
+    await h.close();
+  } else {
+    const h = await fs.open(file, 'w');
+    const block = randomBytes(16 * MiB);
+    for (let off = 0; off < size; off += block.length) await h.write(block, 0, Math.min(block.length, size - off));
+    await h.close();
+  }
+  await fs.writeFile(path.join(root, 'version.ini'), '20240601\n');
+}
+
+/** One download of the game from `sources` (games folders); returns seconds and the receiver's peak RSS. */
+async function timedDownload(work: string, sourceGames: string[]): Promise<{ seconds: number; rss: number }> {
+  const procs: Proc[] = [];
+  try {
+    for (const [i, g] of sourceGames.entries()) procs.push(await serve(g, path.join(work, `state-src-${i}-${Date.now()}`), []));
+    const games = await fs.mkdtemp(path.join(work, 'recv-'));
+    const r = await serve(
+      games,
+      path.join(work, `state-recv-${Date.now()}`),
+      procs.map((p) => p.quicPort),
+    );
+    procs.push(r);
+    await until(
+      async () => ((await api<{ peers: number }>(r, `/api/games/${ID}`)).peers === sourceGames.length ? true : undefined),
+      30_000,
+    );
+    const t0 = performance.now();
+    await api(r, `/api/games/${ID}/download`, 'POST');
+    await until(async () => {
+      // the payload is random bytes, so the automatic install after it fails: time the download only
+      const g = await api<{ downloaded: boolean; operation: { kind: string } | null; lastError: unknown }>(r, `/api/games/${ID}`);
+      if (g.lastError && !g.downloaded) throw new Error(`download failed: ${JSON.stringify(g.lastError)}`);
+      return g.downloaded && g.operation?.kind !== 'download' ? true : undefined;
+    }, 600_000);
+    const seconds = (performance.now() - t0) / 1000;
+    const rss = await peakRss(r.child.pid!);
+    await fs.rm(games, { recursive: true, force: true });
+    return { seconds, rss };
+  } finally {
+    for (const p of procs) p.child.kill('SIGKILL');
+  }
+}
+
+/** The same bytes over Node's TLS/TCP between two processes: the ceiling of a Node process here. */
+async function tlsBaseline(bytes: number): Promise<number> {
+  const script = `
+    const tls = require('node:tls'); const fs = require('node:fs');
+    const [key, cert] = [fs.readFileSync(process.argv[1]), fs.readFileSync(process.argv[2])];
+    const total = Number(process.argv[3]); const block = Buffer.alloc(1 << 20, 7);
+    const server = tls.createServer({ key, cert }, (s) => { let sent = 0; const pump = () => { while (sent < total) { sent += block.length; if (!s.write(block)) return s.once('drain', pump); } s.end(); }; pump(); });
+    server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));`;
+  const server = spawn(
+    process.execPath,
+    ['-e', script, path.join(ROOT, 'certs', 'key.pem'), path.join(ROOT, 'certs', 'cert.pem'), String(bytes)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const port = await new Promise<number>((resolve) => server.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    const client = `
+      const tls = require('node:tls'); const t0 = performance.now(); let got = 0;
+      const s = tls.connect({ port: ${port}, host: '127.0.0.1', rejectUnauthorized: false }, () => {});
+      s.on('data', (d) => { got += d.length; }); s.on('end', () => { process.stdout.write(String((performance.now() - t0) / 1000)); });`;
+    const c = spawn(process.execPath, ['-e', client], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => c.once('exit', r));
+    return Number(out);
+  } finally {
+    server.kill('SIGKILL');
+  }
+}
+
+export async function runDownloadBench(): Promise<BenchResult[]> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lanspread-bench-dl-'));
+  try {
+    const size = Number(process.env.BENCH_DOWNLOAD_BYTES ?? GiB);
+    const srcA = path.join(work, 'src-a');
+    const srcB = path.join(work, 'src-b');
+    await makeSourceGame(srcA, size, false);
+    await fs.cp(srcA, srcB, { recursive: true });
+    const tls = await tlsBaseline(size);
+    // Sources hash their files on the first GetGame; warm that cache so the figures measure transfer.
+    await timedDownload(work, [srcA]);
+    await timedDownload(work, [srcB]);
+    const one = await timedDownload(work, [srcA]);
+    const two = await timedDownload(work, [srcA, srcB]);
+    const mibs = (s: number) => size / MiB / s;
+    const results: BenchResult[] = [
+      { name: `baseline: ${size / MiB} MiB over Node TLS/TCP, two processes`, value: mibs(tls), unit: 'MiB/s', ratio: 1 },
+      {
+        name: `download of a ${size / MiB} MiB game from 1 source`,
+        value: mibs(one.seconds),
+        unit: 'MiB/s',
+        ratio: mibs(one.seconds) / mibs(tls),
+        note: `receiver peak RSS ${(one.rss / MiB).toFixed(0)} MiB`,
+      },
+      {
+        name: `download of a ${size / MiB} MiB game from 2 sources`,
+        value: mibs(two.seconds),
+        unit: 'MiB/s',
+        ratio: mibs(two.seconds) / mibs(tls),
+        note: `receiver peak RSS ${(two.rss / MiB).toFixed(0)} MiB`,
+      },
+    ];
+    await fs.rm(srcB, { recursive: true, force: true });
+    if (process.env.BENCH_SKIP_4G !== '1') {
+      const big = path.join(work, 'src-big');
+      await makeSourceGame(big, 4 * GiB, true);
+      await timedDownload(work, [big]); // hash once
+      const r4 = await timedDownload(work, [big]);
+      results.push({
+        name: 'receiver peak RSS, 4 GiB game from 1 source',
+        value: r4.rss / MiB,
+        unit: 'MiB',
+        note: `${(4096 / r4.seconds).toFixed(0)} MiB/s; must stay under 200 MiB`,
+      });
+    }
+    return results;
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
