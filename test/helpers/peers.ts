@@ -2,7 +2,7 @@
 import { onTestFinished } from 'vitest';
 import type { WireAnswer, WireRequest } from '../../shared/wire.js';
 import { endWithMessage, readMessage } from '../../server/runtime/transport/framing.js';
-import { MemoryNetwork, MemoryTransport } from '../../server/runtime/transport/memory-transport.js';
+import { MemoryTransport, type MemoryNetwork } from '../../server/runtime/transport/memory-transport.js';
 import type { TransportConnection } from '../../server/runtime/transport/transport.js';
 import { generateIdentity, type Identity } from '../../server/runtime/transport/identity.js';
 import type { Catalog } from '../../server/runtime/library/catalog.js';

@@ -74,13 +74,14 @@ export class PeerNetwork {
       deps.library,
       new ChunkHashCache(deps.stateDir, opts.chunkSize ?? CHUNK_SIZE, logger.child({ component: 'hashes' })),
     );
-    let network: PeerNetwork | undefined;
+    // the protocol server and the manager refer to each other; `self` is filled in below
+    const self: { network?: PeerNetwork } = {};
     const server = new ProtocolServer(
       served,
       {
-        onHello: (connection, hello) => network!.manager.onHello(connection, hello),
-        libraryRev: () => network!.libraryRevision,
-        onUpload: (connection, bytes) => deps.onUpload?.(network!.manager.peerIdFor(connection), bytes),
+        onHello: (connection, hello) => self.network!.manager.onHello(connection, hello),
+        libraryRev: () => self.network!.libraryRevision,
+        onUpload: (connection, bytes) => deps.onUpload?.(self.network!.manager.peerIdFor(connection), bytes),
       },
       logger.child({ component: 'protocol' }),
     );
@@ -96,7 +97,8 @@ export class PeerNetwork {
       logger: logger.child({ component: 'peers' }),
       ...(opts.timing ? { timing: opts.timing } : {}),
     });
-    network = new PeerNetwork(transport, endpoint, db, manager, known);
+    const network = new PeerNetwork(transport, endpoint, db, manager, known);
+    self.network = network;
     manager.start();
     for (const peer of opts.peers ?? []) manager.addStatic(peer);
     if (opts.mdns) await network.startDiscovery(deps);

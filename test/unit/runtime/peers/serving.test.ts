@@ -30,7 +30,7 @@ async function servingNode() {
   await fs.symlink(outside, path.join(root, 'dir-out'));
   await makeGame(gameDir, 'bravo', { files: { 'bravo.eti': 'not downloaded yet' } }); // no sentinel
   await makeGame(gameDir, 'zulu', { version: '1', files: { 'zulu.eti': 'not in the catalog' } });
-  const node = await startMemoryNode({ net, port: 7000, gameDir });
+  await startMemoryNode({ net, port: 7000, gameDir });
   const conn = await rawClient(net, 7000);
   return { conn, root };
 }
