@@ -22,6 +22,9 @@ async function exchange(
   opts: RequestOptions,
 ): Promise<{ answer: WireAnswer; stream: TransportStream }> {
   const stream = await connection.openStream();
+  // Failures reach callers through the awaited reads; a stream already done
+  // with must not turn a later connection close into an uncaught error.
+  stream.on('error', () => undefined);
   const abort = (reason: unknown) => stream.destroy(reason instanceof Error ? reason : new Error(String(reason)));
   const timer = opts.timeoutMs
     ? setTimeout(() => abort(new WireError('timeout', `${request.type} timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs)

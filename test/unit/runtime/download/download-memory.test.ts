@@ -190,7 +190,7 @@ describe('downloads (in-memory transport)', () => {
     const stateDir = await tempDir();
     await makeGame(gameDir, 'alpha', { installed: true, files: { 'local/game.exe': 'installed' } });
     await fs.mkdir(path.join(stateDir, 'games', 'alpha'), { recursive: true });
-    await fs.writeFile(path.join(stateDir, 'games', 'alpha', 'install_intent.json'), '{}');
+    await fs.writeFile(path.join(stateDir, 'games', 'alpha', 'keep.json'), '{}');
     const c = await startMemoryNode({ net, port: 162, peers: [161], gameDir, stateDir, identity: await identity(3) });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'source');
     const seen = events(c);
@@ -201,7 +201,7 @@ describe('downloads (in-memory transport)', () => {
     const names = (await fs.readdir(path.join(gameDir, 'alpha'))).sort();
     expect(names).toEqual(['local']);
     expect(await fs.readFile(path.join(gameDir, 'alpha', 'local', 'game.exe'), 'utf8')).toBe('installed');
-    expect(await fs.readFile(path.join(stateDir, 'games', 'alpha', 'install_intent.json'), 'utf8')).toBe('{}');
+    expect(await fs.readFile(path.join(stateDir, 'games', 'alpha', 'keep.json'), 'utf8')).toBe('{}');
     expect(seen.some((e) => e.type === 'DownloadGameFilesFailed')).toBe(false);
   });
 

@@ -31,6 +31,7 @@ describe('peer membership', () => {
     await waitFor(() => (a.runtime.games().find((g) => g.id === 'bravo')?.peers === 1 ? true : undefined), 3_000, 'a sees bravo');
     await waitFor(() => (b.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'b sees alpha');
     expect(a.runtime.games().find((g) => g.id === 'bravo')).toMatchObject({ downloaded: false, peers: 1, latestVersion: '20240301' });
+    await waitFor(() => (a.runtime.peers()[0]?.rttMs != null ? true : undefined), 3_000, 'rtt measured');
     expect(a.runtime.peers()[0]).toMatchObject({ games: 2, rttMs: expect.any(Number) });
     expect(b.runtime.peers()[0]).toMatchObject({ games: 1 });
     expect(a.runtime.game('bravo').sources).toEqual([{ peerId: b.runtime.peerId, name: 'node-2', version: '20240301' }]);
