@@ -3,11 +3,12 @@
 // `npm run bench -- scan` runs only the named ones.
 import { formatTable, machine, type BenchResult } from './bench-util.js';
 import { runScanBench } from './library/scan-bench.js';
-import { runDownloadBench } from './download/download-bench.js';
+import { runChunkSizeBench, runDownloadBench } from './download/download-bench.js';
 
 const BENCHES: Record<string, { title: string; run: () => Promise<BenchResult[]> }> = {
   scan: { title: 'Library scan', run: () => runScanBench() },
   download: { title: 'Downloads between nodes', run: () => runDownloadBench() },
+  chunks: { title: 'Chunk size (baseline: 4 MiB)', run: () => runChunkSizeBench() },
 };
 
 const wanted = process.argv.slice(2);

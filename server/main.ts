@@ -40,7 +40,13 @@ export async function startNode(config: ServeConfig, logger: Logger): Promise<Ru
     uploadLimit: config.explicit.uploadLimit ? config.uploadLimit : (saved.uploadLimit ?? config.uploadLimit),
     downloadLimit: config.explicit.downloadLimit ? config.downloadLimit : (saved.downloadLimit ?? config.downloadLimit),
     logger: logger.child({ component: 'runtime' }),
-    network: { quicPort: config.quicPort, peers: config.peers, timing: config.peerTiming, mdns: config.mdns },
+    network: {
+      quicPort: config.quicPort,
+      peers: config.peers,
+      timing: config.peerTiming,
+      mdns: config.mdns,
+      ...(config.chunkSize ? { chunkSize: config.chunkSize } : {}),
+    },
   });
 
   let app: FastifyInstance;

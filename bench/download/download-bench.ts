@@ -22,7 +22,7 @@ interface Proc {
   quicPort: number;
 }
 
-async function serve(games: string, state: string, peers: number[]): Promise<Proc> {
+async function serve(games: string, state: string, peers: number[], env: Record<string, string> = {}): Promise<Proc> {
   const args = [
     CLI,
     'serve',
@@ -97,10 +97,14 @@ async function makeSourceGame(games: string, size: number, sparse: boolean): Pro
 }
 
 /** One download of the game from `sources` (games folders); returns seconds and the receiver's peak RSS. */
-async function timedDownload(work: string, sourceGames: string[]): Promise<{ seconds: number; rss: number }> {
+async function timedDownload(
+  work: string,
+  sourceGames: string[],
+  sourceEnv: Record<string, string> = {},
+): Promise<{ seconds: number; rss: number }> {
   const procs: Proc[] = [];
   try {
-    for (const [i, g] of sourceGames.entries()) procs.push(await serve(g, path.join(work, `state-src-${i}-${Date.now()}`), []));
+    for (const [i, g] of sourceGames.entries()) procs.push(await serve(g, path.join(work, `state-src-${i}-${Date.now()}`), [], sourceEnv));
     const games = await fs.mkdtemp(path.join(work, 'recv-'));
     const r = await serve(
       games,
@@ -201,6 +205,34 @@ export async function runDownloadBench(): Promise<BenchResult[]> {
         value: r4.rss / MiB,
         unit: 'MiB',
         note: `${(4096 / r4.seconds).toFixed(0)} MiB/s; must stay under 200 MiB`,
+      });
+    }
+    return results;
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The same download with the source serving 1, 4 and 16 MiB chunks (how the chunk size was chosen). */
+export async function runChunkSizeBench(): Promise<BenchResult[]> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lanspread-bench-chunks-'));
+  try {
+    const size = Number(process.env.BENCH_DOWNLOAD_BYTES ?? 512 * MiB);
+    const src = path.join(work, 'src');
+    await makeSourceGame(src, size, false);
+    const results: BenchResult[] = [];
+    let base = 0;
+    for (const chunk of [4, 1, 16]) {
+      const env = { LANSPREAD_CHUNK_BYTES: String(chunk * MiB) };
+      await timedDownload(work, [src], env); // hash with this chunk size first
+      const runs = [await timedDownload(work, [src], env), await timedDownload(work, [src], env)];
+      const mibs = Math.max(...runs.map((r) => size / MiB / r.seconds));
+      if (chunk === 4) base = mibs;
+      results.push({
+        name: `${size / MiB} MiB from 1 source, ${chunk} MiB chunks (best of 2)`,
+        value: mibs,
+        unit: 'MiB/s',
+        ratio: mibs / base,
       });
     }
     return results;

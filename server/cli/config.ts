@@ -39,6 +39,8 @@ export interface ServeConfig {
   logLevel: LogLevel;
   /** liveness timing (advanced; environment only) */
   peerTiming: { pingIntervalMs?: number; peerTimeoutMs?: number };
+  /** chunk size this node serves its files in (advanced; environment only) */
+  chunkSize: number | null;
   /** which values came from flags or environment (they override saved settings) */
   explicit: { gameDir: boolean; name: boolean; uploadLimit: boolean; downloadLimit: boolean };
 }
@@ -106,6 +108,14 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   const timeout = parseMs(env.LANSPREAD_PEER_TIMEOUT_MS, 'LANSPREAD_PEER_TIMEOUT_MS');
   if (ping !== undefined) peerTiming.pingIntervalMs = ping;
   if (timeout !== undefined) peerTiming.peerTimeoutMs = timeout;
+  const chunkText = env.LANSPREAD_CHUNK_BYTES;
+  let chunkSize: number | null = null;
+  if (chunkText) {
+    chunkSize = Number(chunkText);
+    if (!Number.isInteger(chunkSize) || chunkSize < 64 * 1024 || chunkSize > 64 * 1024 * 1024) {
+      throw new ConfigError(`LANSPREAD_CHUNK_BYTES: "${chunkText}" must be a whole number of bytes from 65536 to 67108864`);
+    }
+  }
 
   return {
     gameDir: games ? abs(games) : defaultGameDir(env),
@@ -122,6 +132,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     downloadLimit: downloadLimit ?? 0,
     logLevel,
     peerTiming,
+    chunkSize,
     explicit: {
       gameDir: games !== undefined,
       name: name !== undefined,
