@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SENTINEL_FILE } from '../constants.js';
-import { fsyncDir } from '../fs-util.js';
+import { fsyncDir, writeFileAtomic } from '../fs-util.js';
 
 export const SENTINEL_TMP = '.version.ini.tmp';
 export const SENTINEL_DISCARDED = '.version.ini.discarded';
@@ -23,16 +23,7 @@ export async function parkSentinel(root: string): Promise<void> {
 
 /** Write `version.ini` last: `.version.ini.tmp`, fsync, rename, fsync the folder. */
 export async function commitSentinel(root: string, bytes: Uint8Array): Promise<void> {
-  const tmp = path.join(root, SENTINEL_TMP);
-  const handle = await fs.open(tmp, 'w', 0o644);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(tmp, path.join(root, SENTINEL_FILE));
-  await fsyncDir(root);
+  await writeFileAtomic(path.join(root, SENTINEL_FILE), bytes, { tmpName: SENTINEL_TMP });
   await fs.rm(path.join(root, SENTINEL_DISCARDED), { force: true });
 }
 
