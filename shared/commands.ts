@@ -3,9 +3,10 @@ import type { GameFile } from './api.js';
 
 export type PeerCommand =
   | { type: 'ListGames' }
-  | { type: 'GetGame'; id: string }
-  | { type: 'FetchLatestFromPeers'; id: string }
-  | { type: 'DownloadGameFiles'; id: string; files: GameFile[] }
+  /** `install: false` stops after the download (default: install it) */
+  | { type: 'GetGame'; id: string; install?: boolean }
+  | { type: 'FetchLatestFromPeers'; id: string; install?: boolean }
+  | { type: 'DownloadGameFiles'; id: string; files: GameFile[]; install?: boolean }
   | { type: 'StreamInstallGame'; id: string }
   | { type: 'InstallGame'; id: string }
   | { type: 'UninstallGame'; id: string }

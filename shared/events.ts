@@ -37,6 +37,19 @@ export type PeerEvent =
   | { type: 'InstallGameBegin'; id: string }
   | { type: 'InstallGameFinished'; id: string }
   | { type: 'InstallGameFailed'; id: string; error: ErrorInfo }
+  /** streamed install (SPEC section 6): bytes written into staging from the current peer */
+  | {
+      type: 'StreamInstallProgress';
+      id: string;
+      bytesDone: number;
+      bytesTotal: number;
+      speed: number;
+      etaSeconds: number | null;
+      peers: number;
+    }
+  /** one peer's attempt failed and was rolled back; the next validated peer is tried */
+  | { type: 'StreamInstallPeerFailed'; id: string; peerId: string; error: ErrorInfo }
+  | { type: 'StreamInstallCancelled'; id: string }
   | { type: 'UninstallGameBegin'; id: string }
   | { type: 'UninstallGameFinished'; id: string }
   | { type: 'UninstallGameFailed'; id: string; error: ErrorInfo }

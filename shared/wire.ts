@@ -30,6 +30,8 @@ export const GetGameFileChunkRequest = Type.Object({
   offset: Type.Integer({ minimum: 0 }),
   length: Type.Integer({ minimum: 1, maximum: 64 * 1024 * 1024 }),
 });
+/** streamed install (SPEC section 6): answered by StreamBegin, then stream frames (below) */
+export const StreamInstallRequest = Type.Object({ type: Type.Literal('StreamInstall'), id: GameIdField });
 
 export const WireRequest = Type.Union([
   HelloRequest,
@@ -38,6 +40,7 @@ export const WireRequest = Type.Union([
   GetGameRequest,
   GetGameFileDataRequest,
   GetGameFileChunkRequest,
+  StreamInstallRequest,
 ]);
 export type WireRequest = Static<typeof WireRequest>;
 export type WireRequestOf<T extends WireRequest['type']> = Extract<WireRequest, { type: T }>;
@@ -69,6 +72,8 @@ export type WireAnswer =
   | { type: 'GameFiles'; id: string; eti_version: string | null; files: WireFile[] }
   /** followed by exactly `length` raw bytes */
   | { type: 'FileData'; size: number; offset: number; length: number }
+  /** the sender's archives passed its preflight; stream frames follow (see StreamFrameKind) */
+  | { type: 'StreamBegin'; id: string; eti_version: string | null; files: number; dirs: number; bytes_total: number }
   | { type: 'Error'; code: string; message: string };
 
 export type WireAnswerOf<T extends WireAnswer['type']> = Extract<WireAnswer, { type: T }>;
@@ -82,5 +87,26 @@ export const WireErrorCode = {
   IdentityMismatch: 'identity_mismatch',
   Self: 'self',
   HelloRequired: 'hello_required',
+  /** the node already streams this game to as many receivers as it allows; try another peer */
+  Busy: 'busy',
   Internal: 'internal',
 } as const;
+
+/**
+ * After a StreamBegin answer, the stream carries frames of
+ * `[kind: u8][length: u32 big-endian][payload: length bytes]` until End (or Error):
+ * a control frame's payload is one UTF-8 JSON StreamControl; a data frame's
+ * payload is the next bytes of the file opened by the last File frame.
+ */
+export const StreamFrameKind = { Control: 1, Data: 2 } as const;
+
+export type StreamControl =
+  /** a regular file follows as data frames, then FileEnd; `crc32` is 8 lowercase hex digits, or null when the archive has none */
+  | { type: 'File'; path: string; size: number; crc32: string | null }
+  | { type: 'FileEnd' }
+  /** a folder (possibly empty) */
+  | { type: 'Dir'; path: string }
+  /** everything was sent; the totals let the receiver check it has it all */
+  | { type: 'End'; files: number; dirs: number; bytes: number }
+  /** the sender failed after StreamBegin (e.g. a damaged archive); nothing follows */
+  | { type: 'Error'; code: string; message: string };

@@ -20,6 +20,14 @@ const STATUS: Record<string, number> = {
   [ErrorCode.NoPeers]: 409,
   [ErrorCode.PeersGone]: 409,
   [ErrorCode.NotImplemented]: 501,
+  // install transactions (server/runtime/install/transactions.ts)
+  reserved_path_in_use: 409,
+  no_archives: 409,
+  game_root_invalid: 409,
+  recovery_failed: 409,
+  shutting_down: 503,
+  // cancel with no download or streamed install running (server/runtime/stream-install/)
+  no_download: 409,
 };
 
 export function statusFor(code: string): number {

@@ -17,8 +17,12 @@ import { SettingsStore, validateGameDir } from './state/settings-store.js';
 import { PeerNetwork, type NetworkOptions } from './peers/peer-network.js';
 import type { Peer, GameSource } from '../../shared/api.js';
 import { DownloadService } from './download/download-service.js';
+import { StreamInstallService } from './stream-install/stream-install-service.js';
 import { RateLimiter } from './download/rate-limiter.js';
 import { TransferStats } from './stats.js';
+import { InstallService } from './install/install-service.js';
+import { RarUnpacker } from './install/rar-unpacker.js';
+import type { Unpacker } from './install/unpacker.js';
 
 export interface RuntimeOptions {
   gameDir: string;
@@ -32,6 +36,8 @@ export interface RuntimeOptions {
   library?: { fullRescanIntervalMs?: number; debounceMs?: number; watch?: boolean };
   /** talk to peers; false runs the node alone (some unit tests) */
   network: NetworkOptions | false;
+  /** the archive extractor; default: the RAR unpacker */
+  unpacker?: Unpacker;
 }
 
 export class PeerRuntime {
@@ -43,6 +49,8 @@ export class PeerRuntime {
   private current: Settings;
   private network: PeerNetwork | null = null;
   private downloads: DownloadService | null = null;
+  private streamInstalls: StreamInstallService | null = null;
+  private readonly installs: InstallService;
   readonly stats = new TransferStats();
   private readonly uploadLimiter: RateLimiter;
   private readonly downloadLimiter: RateLimiter;
@@ -81,11 +89,21 @@ export class PeerRuntime {
         this.emitLibrary();
       },
     });
+    this.installs = new InstallService({
+      operations: this.operations,
+      stateDir: opts.stateDir,
+      gameDir: () => this.library.dir,
+      unpacker: opts.unpacker ?? new RarUnpacker(),
+      emit: (e) => this.emit(e),
+      setLastError: (id, error) => this.setLastError(id, error),
+      logger: opts.logger.child({ component: 'install' }),
+    });
   }
 
   static async start(opts: RuntimeOptions): Promise<PeerRuntime> {
     const peerId = await loadOrCreatePeerId(opts.stateDir);
     const runtime = new PeerRuntime(peerId, opts.catalog, opts);
+    await runtime.installs.recover();
     await runtime.library.start();
     if (opts.network) {
       try {
@@ -130,6 +148,19 @@ export class PeerRuntime {
           afterDownload: (id) => runtime.afterDownload(id),
           logger: opts.logger.child({ component: 'download' }),
         });
+        runtime.streamInstalls = new StreamInstallService({
+          selfId: peerId,
+          catalog: opts.catalog,
+          network: runtime.network,
+          operations: runtime.operations,
+          stateDir: opts.stateDir,
+          gameDir: () => runtime.library.dir,
+          limiter: runtime.downloadLimiter,
+          emit: (e) => runtime.emit(e),
+          setLastError: (id, error) => runtime.setLastError(id, error),
+          onPeerBytes: (peerId, bytes) => runtime.stats.downloaded(peerId, bytes),
+          logger: opts.logger.child({ component: 'stream-install' }),
+        });
         await runtime.downloads.loadInterrupted();
       } catch (err) {
         await runtime.library.stop();
@@ -142,6 +173,8 @@ export class PeerRuntime {
 
   async close(): Promise<void> {
     await this.downloads?.shutdown();
+    await this.streamInstalls?.shutdown();
+    await this.installs.shutdown();
     await this.network?.stop();
     await this.library.stop();
   }
@@ -174,17 +207,23 @@ export class PeerRuntime {
         return this.network?.manager.count ?? 0;
       case 'GetGame':
       case 'DownloadGameFiles':
-        return this.requireDownloads().start(this.entryOrThrow(command.id).id, 'download');
+        return this.requireDownloads().start(this.entryOrThrow(command.id).id, 'download', { install: command.install !== false });
       case 'FetchLatestFromPeers':
-        return this.requireDownloads().start(this.entryOrThrow(command.id).id, 'update');
-      case 'CancelDownload':
-        return this.requireDownloads().cancel(this.entryOrThrow(command.id).id);
-      case 'StreamInstallGame':
+        return this.requireDownloads().start(this.entryOrThrow(command.id).id, 'update', { install: command.install !== false });
+      case 'CancelDownload': {
+        const id = this.entryOrThrow(command.id).id;
+        if (this.operations.get(id)?.kind === 'stream-install') return this.streamInstalls?.cancel(id);
+        return this.requireDownloads().cancel(id);
+      }
       case 'InstallGame':
+        return this.installs.install(this.entryOrThrow(command.id).id);
       case 'UninstallGame':
+        return this.installs.uninstall(this.entryOrThrow(command.id).id);
       case 'RemoveDownloadedGame':
-        this.entryOrThrow(command.id);
-        throw new LanspreadError(ErrorCode.NotImplemented, `${command.type} is not available in this version of the node`);
+        return this.installs.removeDownloaded(this.entryOrThrow(command.id).id);
+      case 'StreamInstallGame':
+        if (!this.streamInstalls) throw new LanspreadError(ErrorCode.NoPeers, 'this node runs without a peer network');
+        return this.streamInstalls.start(this.entryOrThrow(command.id).id);
     }
   }
 
@@ -242,9 +281,9 @@ export class PeerRuntime {
     this.emitLibrary();
   }
 
-  /** After a download: install it (the installer arrives with the install transactions). */
+  /** After a download (its operation has ended): install it as a new operation. */
   private async afterDownload(id: string): Promise<void> {
-    this.opts.logger.info({ id }, 'downloaded; no installer is configured, leaving it downloaded');
+    await this.installs.installAfterDownload(id);
   }
 
   private sources(id: string): GameSource[] {

@@ -14,6 +14,8 @@ import { makeGame, rewriteKeepingMtime, tempDir, waitFor } from '../helpers/temp
 const MiB = 1024 * 1024;
 const CHUNK = 4 * MiB;
 const ID = 'openttd';
+/** the payloads are random bytes, not RAR archives: download without the automatic install (S24/S25) */
+const DOWNLOAD_ONLY = { install: false };
 
 type Node = NodeProcess & { games: string; state: string };
 
@@ -67,9 +69,9 @@ describe('downloads between real nodes', () => {
     const b = await source(payload);
     const r = await node({ peers: [a, b] });
     await seesSources(r, 2);
-    expect((await postJson(r.url, `/api/games/${ID}/download`)).status).toBe(202);
+    expect((await postJson(r.url, `/api/games/${ID}/download`, DOWNLOAD_ONLY)).status).toBe(202);
     const done = await settled(r);
-    expect(done).toMatchObject({ downloaded: true, version: '20240601', lastError: null });
+    expect(done).toMatchObject({ downloaded: true, installed: false, version: '20240601', lastError: null });
     expect(Buffer.compare(await fileOf(r), payload)).toBe(0);
     // each source sent exactly two chunks of the archive; version.ini (9 bytes) went to one of them
     const sent = [await uploaded(a), await uploaded(b)].map((n) => (n % CHUNK === 9 ? n - 9 : n));
@@ -87,7 +89,7 @@ describe('downloads between real nodes', () => {
     const slow = await source(payload, { args: ['--upload-limit', '1M'] });
     const r = await node({ peers: [fast, slow] });
     await seesSources(r, 2);
-    expect((await postJson(r.url, `/api/games/${ID}/download`)).status).toBe(202);
+    expect((await postJson(r.url, `/api/games/${ID}/download`, DOWNLOAD_ONLY)).status).toBe(202);
     expect(await settled(r)).toMatchObject({ downloaded: true, lastError: null });
     expect(Buffer.compare(await fileOf(r), payload)).toBe(0);
     const [f, sl] = [await uploaded(fast), await uploaded(slow)];
@@ -101,7 +103,7 @@ describe('downloads between real nodes', () => {
     const die = await source(payload, { args: ['--upload-limit', '6M'] });
     const r = await node({ peers: [stay, die] });
     await seesSources(r, 2);
-    expect((await postJson(r.url, `/api/games/${ID}/download`)).status).toBe(202);
+    expect((await postJson(r.url, `/api/games/${ID}/download`, DOWNLOAD_ONLY)).status).toBe(202);
     await waitFor(async () => (((await game(r)).operation?.bytesDone ?? 0) > CHUNK ? true : undefined), 20_000, 'progress');
     await die.stop('SIGKILL');
     const done = await settled(r);
@@ -118,7 +120,7 @@ describe('downloads between real nodes', () => {
     await makeGame(games, ID, { version: '20230101', files: { 'openttd.eti': Buffer.from('old') } });
     const r = await node({ games, peers: [only] });
     await seesSources(r, 1);
-    expect((await postJson(r.url, `/api/games/${ID}/update`)).status).toBe(202);
+    expect((await postJson(r.url, `/api/games/${ID}/update`, DOWNLOAD_ONLY)).status).toBe(202);
     await waitFor(async () => ((await game(r)).operation?.phase === 'downloading' ? true : undefined), 20_000, 'downloading');
     await only.stop('SIGKILL');
     const done = await settled(r, 60_000);
@@ -141,7 +143,7 @@ describe('downloads between real nodes', () => {
     await rewriteKeepingMtime(file, bad);
     const r = await node({ peers: [honest, rotten] });
     await seesSources(r, 2);
-    expect((await postJson(r.url, `/api/games/${ID}/download`)).status).toBe(202);
+    expect((await postJson(r.url, `/api/games/${ID}/download`, DOWNLOAD_ONLY)).status).toBe(202);
     expect(await settled(r)).toMatchObject({ downloaded: true, lastError: null });
     expect(Buffer.compare(await fileOf(r), payload)).toBe(0);
     const rottenId = (await getJson<{ peerId: string }>(rotten.url, '/api/health')).peerId;
@@ -163,7 +165,7 @@ describe('downloads between real nodes', () => {
     const r = await node({ games, peers: [src] });
     await seesSources(r, 1, '20250101');
     expect((await game(r)).version).toBe('20240601');
-    expect((await postJson(r.url, `/api/games/${ID}/update`)).status).toBe(202);
+    expect((await postJson(r.url, `/api/games/${ID}/update`, DOWNLOAD_ONLY)).status).toBe(202);
     const done = await settled(r);
     expect(done).toMatchObject({ downloaded: true, version: '20250101', lastError: null });
     expect(Buffer.compare(await fileOf(r), v2)).toBe(0);
@@ -182,7 +184,7 @@ describe('downloads between real nodes', () => {
     await fs.writeFile(path.join(state, 'games', ID, 'keep.json'), '{"mine":true}');
     const r = await node({ games, state, peers: [only] });
     await seesSources(r, 1);
-    expect((await postJson(r.url, `/api/games/${ID}/download`)).status).toBe(202);
+    expect((await postJson(r.url, `/api/games/${ID}/download`, DOWNLOAD_ONLY)).status).toBe(202);
     await waitFor(async () => (((await game(r)).operation?.bytesDone ?? 0) > 0 ? true : undefined), 20_000, 'progress');
     expect((await postJson(r.url, `/api/games/${ID}/cancel`)).status).toBe(202);
     const done = await settled(r);
@@ -197,8 +199,8 @@ describe('downloads between real nodes', () => {
     const only = await source(payload, { args: ['--upload-limit', '8M'] });
     const r = await node({ peers: [only] });
     await seesSources(r, 1);
-    expect((await postJson(r.url, `/api/games/${ID}/download`)).status).toBe(202);
-    const second = await postJson(r.url, `/api/games/${ID}/download`);
+    expect((await postJson(r.url, `/api/games/${ID}/download`, DOWNLOAD_ONLY)).status).toBe(202);
+    const second = await postJson(r.url, `/api/games/${ID}/download`, DOWNLOAD_ONLY);
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({ error: { code: 'operation_active' } });
     expect((await game(r)).operation?.kind).toBe('download');
@@ -213,7 +215,7 @@ describe('downloads between real nodes', () => {
     const state = await tempDir();
     const r1 = await node({ games, state, peers: [only] });
     await seesSources(r1, 1);
-    expect((await postJson(r1.url, `/api/games/${ID}/download`)).status).toBe(202);
+    expect((await postJson(r1.url, `/api/games/${ID}/download`, DOWNLOAD_ONLY)).status).toBe(202);
     await waitFor(async () => (((await game(r1)).operation?.bytesDone ?? 0) >= 4 * CHUNK ? true : undefined), 30_000, 'some chunks');
     await r1.stop('SIGKILL');
     const r2 = await node({ games, state, peers: [only] });
@@ -229,5 +231,51 @@ describe('downloads between real nodes', () => {
     expect(Buffer.compare(await fileOf(r2), payload)).toBe(0);
     // after the restart it fetched at most what was missing
     expect((await stats(r2)).downloadedBytes).toBeLessThanOrEqual(7 * CHUNK + 9);
+  });
+
+  it('D10: the download limit holds, progress fields agree with each other, and a new limit applies at once', async () => {
+    const payload = randomBytes(6 * CHUNK);
+    const only = await source(payload);
+    const r = await node({ peers: [only], args: ['--download-limit', '3M'] });
+    await seesSources(r, 1);
+    expect((await postJson(r.url, `/api/games/${ID}/download`, DOWNLOAD_ONLY)).status).toBe(202);
+    // sample the operation a few times while limited
+    const samples: { bytesDone: number; bytesTotal: number; speed: number; etaSeconds: number | null; peers: number; at: number }[] = [];
+    for (let i = 0; i < 8; i++) {
+      await new Promise((res) => setTimeout(res, 500));
+      const ops = await getJson<
+        { id: string; bytesDone: number; bytesTotal: number; speed: number; etaSeconds: number | null; peers: number }[]
+      >(r.url, '/api/operations');
+      const op = ops.find((o) => o.id === ID);
+      if (op && op.speed > 0) samples.push({ ...op, at: Date.now() });
+    }
+    expect(samples.length).toBeGreaterThanOrEqual(4);
+    for (const op of samples) {
+      expect(op.bytesTotal).toBe(6 * CHUNK + 9);
+      expect(op.speed).toBeGreaterThan(1.5 * MiB);
+      expect(op.speed).toBeLessThan(4.5 * MiB); // 3 MiB/s cap, sliding-window average
+      expect(op.peers).toBe(1);
+      const eta = (op.bytesTotal - op.bytesDone) / op.speed;
+      expect(Math.abs((op.etaSeconds ?? -100) - eta)).toBeLessThanOrEqual(1);
+    }
+    // the measured rate over the window agrees with the reported speed
+    const first = samples[0]!;
+    const last = samples.at(-1)!;
+    const measured = (last.bytesDone - first.bytesDone) / ((last.at - first.at) / 1000);
+    expect(measured).toBeGreaterThan(1.5 * MiB);
+    expect(measured).toBeLessThan(4.5 * MiB);
+    // lift the limit: the rest arrives quickly
+    const lifted = Date.now();
+    const put = await fetch(new URL('/api/settings', r.url), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ downloadLimit: 0 }),
+    });
+    expect(put.status).toBe(200);
+    const done = await settled(r);
+    expect(done).toMatchObject({ downloaded: true, lastError: null });
+    const remaining = 6 * CHUNK - last.bytesDone;
+    expect((Date.now() - lifted) / 1000).toBeLessThan(remaining / (3 * MiB));
+    expect(Buffer.compare(await fileOf(r), payload)).toBe(0);
   });
 });

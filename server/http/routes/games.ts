@@ -8,21 +8,30 @@ import type { PeerRuntime } from '../../runtime/runtime.js';
 import { gameIdParam } from './game-id.js';
 
 const IdParams = Type.Object({ id: Type.String() });
+const DownloadBodySchema = Type.Object(
+  { stream: Type.Optional(Type.Boolean()), install: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+const UpdateBodySchema = Type.Object({ install: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+type DownloadBody = { stream?: boolean; install?: boolean };
 const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 501: ErrorBody };
 
 const ACTIONS: { method: 'POST' | 'DELETE'; url: string; summary: string; command: (id: string, body: unknown) => PeerCommand }[] = [
   {
     method: 'POST',
     url: '/api/games/:id/download',
-    summary: 'Get the file list from peers and download (body {"stream": true}: streamed install)',
-    command: (id, body) =>
-      (body as { stream?: boolean } | undefined)?.stream ? { type: 'StreamInstallGame', id } : { type: 'GetGame', id },
+    summary:
+      'Get the file list from peers and download, then install (body {"stream": true}: streamed install; {"install": false}: download only)',
+    command: (id, body) => {
+      const b = (body ?? {}) as DownloadBody;
+      return b.stream ? { type: 'StreamInstallGame', id } : { type: 'GetGame', id, install: b.install !== false };
+    },
   },
   {
     method: 'POST',
     url: '/api/games/:id/update',
-    summary: 'Fetch the newest version from peers',
-    command: (id) => ({ type: 'FetchLatestFromPeers', id }),
+    summary: 'Fetch the newest version from peers, then install it (body {"install": false}: download only)',
+    command: (id, body) => ({ type: 'FetchLatestFromPeers', id, install: ((body ?? {}) as DownloadBody).install !== false }),
   },
   { method: 'POST', url: '/api/games/:id/install', summary: 'Install a downloaded game', command: (id) => ({ type: 'InstallGame', id }) },
   { method: 'POST', url: '/api/games/:id/uninstall', summary: 'Remove local/', command: (id) => ({ type: 'UninstallGame', id }) },
@@ -54,8 +63,10 @@ export function gamesRoutes(runtime: PeerRuntime) {
 
     for (const action of ACTIONS) {
       const body = action.url.endsWith('/download')
-        ? Type.Optional(Type.Object({ stream: Type.Optional(Type.Boolean()) }, { additionalProperties: false }))
-        : undefined;
+        ? Type.Optional(DownloadBodySchema)
+        : action.url.endsWith('/update')
+          ? Type.Optional(UpdateBodySchema)
+          : undefined;
       app.route({
         method: action.method,
         url: action.url,

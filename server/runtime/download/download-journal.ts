@@ -9,6 +9,8 @@ import { readJsonFile, writeFileAtomic } from '../fs-util.js';
 export interface DownloadJournal {
   id: string;
   version: string;
+  /** install once downloaded (the original request's choice, kept for the resume) */
+  install: boolean;
   startedAt: string;
 }
 

@@ -14,6 +14,7 @@ import type { Catalog } from '../library/catalog.js';
 import type { Logger } from '../logger.js';
 import type { OperationRegistry } from '../operations.js';
 import { request } from '../peers/peer-client.js';
+import type { PeerGameDB } from '../peers/peer-game-db.js';
 import type { PeerNetwork } from '../peers/peer-network.js';
 import { clearJournal, readJournals, writeJournal } from './download-journal.js';
 import { DownloadFailedError, downloadGame } from './game-download.js';
@@ -63,13 +64,14 @@ export interface LastDownload {
 export class DownloadService {
   /** the most recent result per game (for stats and scenario checks) */
   readonly results = new Map<string, LastDownload>();
-  private readonly resumable = new Set<string>();
+  /** interrupted downloads, with whether to install them once done */
+  private readonly resumable = new Map<string, boolean>();
   private readonly running = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: DownloadServiceDeps) {}
 
   /** Start a download (or an update) of `id`; resolves once it has started. */
-  start(id: string, kind: 'download' | 'update'): void {
+  start(id: string, kind: 'download' | 'update', opts: { install: boolean } = { install: true }): void {
     const entry = this.deps.catalog.get(id);
     if (!entry) throw new LanspreadError(ErrorCode.UnknownGame, `no game with id "${id}" in the catalog`);
     const { version, sources } = this.catalogVersionSources(id);
@@ -81,7 +83,7 @@ export class DownloadService {
     }
     const op = this.deps.operations.begin(id, 'download', 'fetching file list');
     this.deps.setLastError(id, null);
-    const run = this.run(id, version!, sources, op).finally(() => {
+    const run = this.run(id, version!, sources, op, opts.install).finally(() => {
       this.running.delete(id);
       return op.end();
     });
@@ -102,13 +104,13 @@ export class DownloadService {
 
   /** Downloads interrupted by a restart; they resume when a source is available. */
   async loadInterrupted(): Promise<void> {
-    for (const j of await readJournals(this.deps.stateDir)) this.resumable.add(j.id);
+    for (const j of await readJournals(this.deps.stateDir)) this.resumable.set(j.id, j.install !== false);
     this.resumeWhereSourced();
   }
 
   /** Called when peers' libraries change: resume what can be resumed now. */
   resumeWhereSourced(): void {
-    for (const id of this.resumable) {
+    for (const [id, install] of this.resumable) {
       if (this.deps.operations.get(id)) continue;
       const { version, sources } = this.catalogVersionSources(id);
       if (sources.length === 0) continue;
@@ -119,7 +121,7 @@ export class DownloadService {
       }
       this.deps.logger.info({ id }, 'resuming an interrupted download');
       try {
-        this.start(id, 'download');
+        this.start(id, 'download', { install });
       } catch (err) {
         this.deps.logger.warn({ id, err: (err as Error).message }, 'cannot resume download');
       }
@@ -127,18 +129,21 @@ export class DownloadService {
   }
 
   private catalogVersionSources(id: string): { version: string | null; sources: string[] } {
-    const db = this.deps.network.db;
-    const all = db.sources(id);
-    const version = newestVersion([this.deps.catalog.get(id)?.eti_version, ...all.map((s) => s.version)]);
-    return { version, sources: all.filter((s) => s.version === version).map((s) => s.peerId) };
+    return catalogVersionSources(this.deps.catalog, this.deps.network.db, id);
   }
 
-  private async run(id: string, version: string, sources: string[], op: ReturnType<OperationRegistry['begin']>): Promise<void> {
+  private async run(
+    id: string,
+    version: string,
+    sources: string[],
+    op: ReturnType<OperationRegistry['begin']>,
+    install: boolean,
+  ): Promise<void> {
     const root = path.join(this.deps.gameDir(), id);
     let plan: ValidatedGame | null = null;
     try {
       plan = await this.fetchPlan(id, version, sources, op.signal);
-      await writeJournal(this.deps.stateDir, { id, version, startedAt: new Date().toISOString() });
+      await writeJournal(this.deps.stateDir, { id, version, install, startedAt: new Date().toISOString() });
       const bytesTotal = plan.files.reduce((n, f) => n + f.size, 0);
       op.update({ phase: 'downloading', bytesTotal });
       this.deps.emit({ type: 'DownloadGameFilesBegin', id, bytesTotal });
@@ -171,41 +176,11 @@ export class DownloadService {
       return;
     }
     await op.end(); // release the game (rescan) before installing it
-    await this.deps.afterDownload(id);
+    if (install) await this.deps.afterDownload(id);
   }
 
-  private async fetchPlan(id: string, version: string, sources: string[], signal: AbortSignal): Promise<ValidatedGame> {
-    const lists = new Map<string, WireFile[]>();
-    await Promise.all(
-      sources.map(async (peerId) => {
-        const connection = this.deps.network.manager.get(peerId)?.connection;
-        if (!connection) return;
-        try {
-          const answer = await request(connection, { type: 'GetGame', id }, 'GameFiles', { timeoutMs: 60_000, signal });
-          if (answer.eti_version !== version) return; // it changed meanwhile
-          this.deps.network.db.setFiles(peerId, id, answer.eti_version, answer.files);
-          lists.set(peerId, answer.files);
-        } catch (err) {
-          this.deps.logger.warn({ id, peerId, err: (err as Error).message }, 'GetGame failed');
-        }
-      }),
-    );
-    signal.throwIfAborted();
-    if (lists.size === 0) throw new DownloadFailedError(ErrorCode.PeersGone, `no peer answered with the file list of "${id}"`);
-    const plan = validateFileLists(lists);
-    for (const r of plan.rejected) this.deps.logger.warn({ id, ...r }, 'file entry rejected');
-    if (!plan.files.some((f) => f.path === 'version.ini')) {
-      throw new DownloadFailedError('bad_file_list', `the peers’ file list of "${id}" has no version.ini`);
-    }
-    this.deps.emit({
-      type: 'GotGameFiles',
-      id,
-      files: [
-        ...plan.dirs.map((d) => ({ path: d, size: 0, isDir: true })),
-        ...plan.files.map((f) => ({ path: f.path, size: f.size, isDir: false })),
-      ],
-    });
-    return plan;
+  private fetchPlan(id: string, version: string, sources: string[], signal: AbortSignal): Promise<ValidatedGame> {
+    return fetchValidatedFileList(this.deps, id, version, sources, signal);
   }
 
   private async failed(id: string, root: string, plan: ValidatedGame | null, err: unknown): Promise<void> {
@@ -226,6 +201,58 @@ export class DownloadService {
     if (info.code === ErrorCode.PeersGone) this.deps.emit({ type: 'DownloadPeersGone', id });
     this.deps.emit({ type: 'DownloadGameFilesFailed', id, error: info });
   }
+}
+
+/** The newest version of `id` known (catalog or peers) and the peers that announce exactly it. */
+export function catalogVersionSources(catalog: Catalog, db: PeerGameDB, id: string): { version: string | null; sources: string[] } {
+  const all = db.sources(id);
+  const version = newestVersion([catalog.get(id)?.eti_version, ...all.map((s) => s.version)]);
+  return { version, sources: all.filter((s) => s.version === version).map((s) => s.peerId) };
+}
+
+/**
+ * Steps 1–2 of SPEC section 5, shared by downloads and streamed installs: the
+ * file lists of `sources` (GetGame), kept in the peer DB, majority-validated;
+ * emits GotGameFiles. Fails with peers_gone when no peer answered.
+ */
+export async function fetchValidatedFileList(
+  deps: Pick<DownloadServiceDeps, 'network' | 'emit' | 'logger'>,
+  id: string,
+  version: string,
+  sources: string[],
+  signal: AbortSignal,
+): Promise<ValidatedGame> {
+  const lists = new Map<string, WireFile[]>();
+  await Promise.all(
+    sources.map(async (peerId) => {
+      const connection = deps.network.manager.get(peerId)?.connection;
+      if (!connection) return;
+      try {
+        const answer = await request(connection, { type: 'GetGame', id }, 'GameFiles', { timeoutMs: 60_000, signal });
+        if (answer.eti_version !== version) return; // it changed meanwhile
+        deps.network.db.setFiles(peerId, id, answer.eti_version, answer.files);
+        lists.set(peerId, answer.files);
+      } catch (err) {
+        deps.logger.warn({ id, peerId, err: (err as Error).message }, 'GetGame failed');
+      }
+    }),
+  );
+  signal.throwIfAborted();
+  if (lists.size === 0) throw new DownloadFailedError(ErrorCode.PeersGone, `no peer answered with the file list of "${id}"`);
+  const plan = validateFileLists(lists);
+  for (const r of plan.rejected) deps.logger.warn({ id, ...r }, 'file entry rejected');
+  if (!plan.files.some((f) => f.path === 'version.ini')) {
+    throw new DownloadFailedError('bad_file_list', `the peers’ file list of "${id}" has no version.ini`);
+  }
+  deps.emit({
+    type: 'GotGameFiles',
+    id,
+    files: [
+      ...plan.dirs.map((d) => ({ path: d, size: 0, isDir: true })),
+      ...plan.files.map((f) => ({ path: f.path, size: f.size, isDir: false })),
+    ],
+  });
+  return plan;
 }
 
 /** Remove what a cancelled download wrote: its files and the folders it made, never local/. */

@@ -18,7 +18,8 @@ export function rarWorkerEntry(): URL {
   return fromSources;
 }
 
-function transpileWorkerGraph(entry: string): URL {
+/** Transpile the module graph of a worker written in TypeScript (run from sources); returns its entry. */
+export function transpileWorkerGraph(entry: string): URL {
   const ts = createRequire(import.meta.url)('typescript') as typeof TypeScriptModule;
   const root = packageRoot(path.dirname(entry));
   const outRoot = path.join(root, 'node_modules', '.cache', 'lanspread-rar-worker');

@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 import { WireErrorCode, WireRequest, type WireAnswer, type WireRequestOf } from '../../../shared/wire.js';
 import type { Logger } from '../logger.js';
 import { endWithMessage, readMessage, writeMessage } from '../transport/framing.js';
+import { StreamInstallSender } from '../stream-install/sender.js';
 import type { TransportConnection, TransportStream } from '../transport/transport.js';
 import type { ServedFiles } from './served-files.js';
 import { WireError } from './wire-error.js';
@@ -23,6 +24,9 @@ export interface ProtocolHooks {
 }
 
 export class ProtocolServer {
+  /** answers StreamInstall requests (made on first use) */
+  private streamSender: StreamInstallSender | undefined;
+
   constructor(
     private readonly served: ServedFiles,
     private readonly hooks: ProtocolHooks,
@@ -79,6 +83,12 @@ export class ProtocolServer {
         return this.sendFile(connection, stream, request.id, request.path, 0, null);
       case 'GetGameFileChunk':
         return this.sendFile(connection, stream, request.id, request.path, request.offset, request.length);
+      case 'StreamInstall':
+        this.streamSender ??= new StreamInstallSender(this.served, {
+          logger: this.logger.child({ component: 'stream-send' }),
+          onUpload: (c, bytes) => this.hooks.onUpload?.(c, bytes),
+        });
+        return this.streamSender.send(connection, stream, request.id);
     }
   }
 

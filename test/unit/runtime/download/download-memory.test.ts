@@ -41,7 +41,7 @@ describe('downloads (in-memory transport)', () => {
     const c = await startMemoryNode({ net, port: 103, peers: [101, 102], identity: await identity(3) });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 2 ? true : undefined), 3_000, 'two sources');
     const seen = events(c);
-    await c.runtime.execute({ type: 'GetGame', id: 'alpha' });
+    await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
     expect((await finished(seen)).type).toBe('DownloadGameFilesFinished');
     expect(Buffer.compare(await fs.readFile(path.join(c.gameDir, 'alpha', 'alpha.eti')), payload)).toBe(0);
     expect(await fs.readFile(path.join(c.gameDir, 'alpha', 'version.ini'), 'utf8')).toBe('20240101\n');
@@ -65,7 +65,7 @@ describe('downloads (in-memory transport)', () => {
     const c = await startMemoryNode({ net, port: 113, peers: [111, 112], identity: await identity(3) });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 2 ? true : undefined), 3_000, 'two sources');
     const seen = events(c);
-    await c.runtime.execute({ type: 'GetGame', id: 'alpha' });
+    await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
     expect((await finished(seen)).type).toBe('DownloadGameFilesFinished');
     const { chunksByPeer } = c.runtime.lastDownload('alpha')!;
     expect(chunksByPeer[fast.runtime.peerId]).toBeGreaterThan(3 * (chunksByPeer[slow.runtime.peerId] ?? 0));
@@ -87,7 +87,7 @@ describe('downloads (in-memory transport)', () => {
     for (let i = 0; i < rotten.length; i += 4096) rotten[i]! ^= 0xff;
     await rewriteKeepingMtime(file, rotten);
     const seen = events(c);
-    await c.runtime.execute({ type: 'GetGame', id: 'alpha' });
+    await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
     expect((await finished(seen)).type).toBe('DownloadGameFilesFinished');
     expect(Buffer.compare(await fs.readFile(path.join(c.gameDir, 'alpha', 'alpha.eti')), payload)).toBe(0);
     const { deliveries, corrupt } = c.runtime.lastDownload('alpha')!;
@@ -108,7 +108,7 @@ describe('downloads (in-memory transport)', () => {
     const c = await startMemoryNode({ net, port: 133, peers: [131, 132], identity: await identity(3) });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 2 ? true : undefined), 3_000, 'two sources');
     const seen = events(c);
-    await c.runtime.execute({ type: 'GetGame', id: 'alpha' });
+    await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
     await waitFor(() => seen.find((e) => e.type === 'DownloadGameFilesProgress' && e.bytesDone > 4 * CHUNK), 5_000, 'some progress');
     await die.runtime.close();
     const end = await finished(seen);
@@ -128,7 +128,7 @@ describe('downloads (in-memory transport)', () => {
     const c = await startMemoryNode({ net, port: 142, peers: [141], gameDir, identity: await identity(3) });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'source');
     const seen = events(c);
-    await c.runtime.execute({ type: 'FetchLatestFromPeers', id: 'alpha' });
+    await c.runtime.execute({ type: 'FetchLatestFromPeers', id: 'alpha', install: false });
     await waitFor(() => seen.find((e) => e.type === 'DownloadGameFilesBegin'), 5_000, 'begin');
     await only.runtime.close();
     const end = await finished(seen);
@@ -164,7 +164,7 @@ describe('downloads (in-memory transport)', () => {
       'newer version seen',
     );
     const seen = events(c);
-    await c.runtime.execute({ type: 'FetchLatestFromPeers', id: 'alpha' });
+    await c.runtime.execute({ type: 'FetchLatestFromPeers', id: 'alpha', install: false });
     expect((await finished(seen)).type).toBe('DownloadGameFilesFinished');
     expect(Buffer.compare(await fs.readFile(path.join(gameDir, 'alpha', 'alpha.eti')), v2)).toBe(0);
     expect(await fs.readFile(path.join(gameDir, 'alpha', 'data/new.eti'), 'utf8')).toBe('new file');
@@ -194,7 +194,7 @@ describe('downloads (in-memory transport)', () => {
     const c = await startMemoryNode({ net, port: 162, peers: [161], gameDir, stateDir, identity: await identity(3) });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'source');
     const seen = events(c);
-    await c.runtime.execute({ type: 'GetGame', id: 'alpha' });
+    await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
     await waitFor(() => seen.find((e) => e.type === 'DownloadGameFilesProgress' && e.bytesDone > 0), 5_000, 'progress');
     await c.runtime.execute({ type: 'CancelDownload', id: 'alpha' });
     await waitFor(() => seen.find((e) => e.type === 'DownloadGameFilesCancelled'), 5_000, 'cancelled');
@@ -212,8 +212,8 @@ describe('downloads (in-memory transport)', () => {
     const c = await startMemoryNode({ net, port: 172, peers: [171], identity: await identity(3) });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'source');
     const seen = events(c);
-    await c.runtime.execute({ type: 'GetGame', id: 'alpha' });
-    await expect(c.runtime.execute({ type: 'GetGame', id: 'alpha' })).rejects.toMatchObject({ code: 'operation_active' });
+    await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
+    await expect(c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false })).rejects.toMatchObject({ code: 'operation_active' });
     expect(c.runtime.games().find((g) => g.id === 'alpha')?.operation?.kind).toBe('download');
     expect((await finished(seen)).type).toBe('DownloadGameFilesFinished');
     expect(Buffer.compare(await fs.readFile(path.join(c.gameDir, 'alpha', 'alpha.eti')), payload)).toBe(0);
@@ -228,7 +228,7 @@ describe('downloads (in-memory transport)', () => {
     const c1 = await startMemoryNode({ net, port: 182, peers: [181], gameDir, stateDir, identity: await identity(3) });
     await waitFor(() => (c1.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'source');
     const seen = events(c1);
-    await c1.runtime.execute({ type: 'GetGame', id: 'alpha' });
+    await c1.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
     await waitFor(() => seen.find((e) => e.type === 'DownloadGameFilesProgress' && e.bytesDone >= 10 * CHUNK), 10_000, 'a third done');
     await c1.runtime.close();
     expect(seen.some((e) => e.type === 'DownloadGameFilesFailed')).toBe(false);

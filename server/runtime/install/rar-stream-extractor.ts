@@ -1,0 +1,222 @@
+// Gives unrar its I/O for a streamed extraction: it may read only the archive
+// it was given (never a sibling volume), and what it "writes" goes to a sink
+// (the ring to the main thread), never to the disk. As in DiskExtractor, each
+// header is matched against the preflight's plan before unrar touches it, an
+// entry may receive no more bytes than its header declared, and it must end
+// with exactly that many. A sink that blocks blocks unrar with it: that is the
+// backpressure; a sink that throws (the transfer was cancelled) stops it.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { Extractor, type SeekMethod } from 'node-unrar-js';
+import type { PlannedEntry } from './rar-disk-extractor.js';
+import type { UnrarModule } from './rar-library.js';
+import { ExtractError, ExtractErrorCode } from './unpacker.js';
+
+/** A planned entry with the CRC32 its header carries (null when it has none, e.g. BLAKE2 only). */
+export interface StreamEntry extends PlannedEntry {
+  crc32: number | null;
+}
+
+export interface EntrySink {
+  file(entry: StreamEntry): void;
+  dir(entry: StreamEntry): void;
+  /** the next bytes of the current file; the view is only valid during the call */
+  data(bytes: Uint8Array): void;
+  fileEnd(entry: StreamEntry): void;
+}
+
+interface ArchiveHandle {
+  fd: number;
+  pos: number;
+  size: number;
+}
+
+/** The descriptor handed to unrar for the entry being extracted; never a real fd. */
+const OUTPUT_FD = 0x3fff_fff0;
+
+export class StreamExtractor extends Extractor {
+  protected _filePath: string;
+  private readonly handles = new Map<number, ArchiveHandle>();
+  private current: StreamEntry | null = null;
+  private written = 0;
+  private created = false;
+  /** the first error one of the hooks hit; it wins over what unrar reports */
+  failure: ExtractError | null = null;
+  /** a file other than the archive that unrar tried to open (the next volume) */
+  foreignOpen: string | null = null;
+
+  constructor(
+    private readonly lib: UnrarModule,
+    archivePath: string,
+    private readonly label: string,
+    private readonly sink: EntrySink,
+  ) {
+    super(lib, '');
+    this._filePath = archivePath;
+    // The Emscripten glue calls back into whichever extractor is registered here.
+    lib.extractor = this;
+  }
+
+  /** Stream the archive; `plan` must be the library's own listing of it, in order. */
+  extractPlanned(plan: StreamEntry[]): void {
+    let index = 0;
+    const { files } = this.extract({
+      files: (header) => {
+        this.finishEntry();
+        const entry = plan[index++];
+        if (!entry || entry.name !== header.name) {
+          throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}" changed while it was being extracted`);
+        }
+        this.current = entry;
+        this.written = 0;
+        this.created = false;
+        this.guard(() => (entry.directory ? this.sink.dir(entry) : this.sink.file(entry)));
+        return true;
+      },
+    });
+    for (const _ of files) {
+      // the work happens in the hooks; reading the iterator to its end closes the archive
+    }
+    this.finishEntry();
+    if (index !== plan.length) {
+      throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}" has fewer entries than its listing`);
+    }
+  }
+
+  /** Close whatever unrar left open (it does not on errors). */
+  dispose(): void {
+    for (const [fd] of this.handles) closeQuietly(fd);
+    this.handles.clear();
+  }
+
+  private finishEntry(): void {
+    const entry = this.current;
+    this.current = null;
+    if (!entry || entry.directory) return;
+    if (!this.created) {
+      throw this.fail(
+        ExtractErrorCode.UnsafeEntry,
+        `archive "${this.label}": entry "${entry.name}" was not extracted as a regular file (link or special entry)`,
+      );
+    }
+    if (this.written !== entry.size) {
+      throw this.fail(
+        ExtractErrorCode.Damaged,
+        `archive "${this.label}": entry "${entry.name}" has ${this.written} bytes, its header says ${entry.size}`,
+      );
+    }
+    this.guard(() => this.sink.fileEnd(entry));
+  }
+
+  /** Run a sink call; what it throws (a cancel) becomes this extraction's failure. */
+  private guard(call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      if (err instanceof ExtractError) {
+        this.failure ??= err;
+        throw err;
+      }
+      throw this.fail(ExtractErrorCode.Aborted, 'the streamed extraction was stopped by its consumer', err);
+    }
+  }
+
+  private fail(code: ExtractErrorCode, message: string, cause?: unknown): ExtractError {
+    const err = new ExtractError(code, message, {
+      archive: this.label,
+      ...(this.current ? { entry: this.current.name } : {}),
+      ...(cause === undefined ? {} : { cause }),
+    });
+    this.failure ??= err;
+    return err;
+  }
+
+  // ---- the callbacks unrar makes (through the Emscripten glue) ----
+
+  protected open(filename: string): number {
+    if (filename !== this._filePath) {
+      this.foreignOpen ??= filename;
+      return 0;
+    }
+    try {
+      const fd = openSync(filename, 'r');
+      this.handles.set(fd, { fd, pos: 0, size: fstatSync(fd).size });
+      return fd;
+    } catch (err) {
+      this.fail(
+        ExtractErrorCode.Unreadable,
+        `archive "${this.label}" cannot be opened: ${(err as NodeJS.ErrnoException).code ?? err}`,
+        err,
+      );
+      return 0;
+    }
+  }
+
+  protected create(filename: string): number {
+    const entry = this.current;
+    if (!entry || entry.directory || entry.name !== filename || this.created) {
+      throw this.fail(ExtractErrorCode.UnsafeEntry, `archive "${this.label}": unrar asked to create an unexpected file`);
+    }
+    this.created = true;
+    return OUTPUT_FD;
+  }
+
+  protected read(fd: number, buf: number, size: number): number {
+    const handle = this.handles.get(fd);
+    if (!handle) return -1;
+    try {
+      const n = readSync(fd, this.lib.HEAPU8, buf, size, handle.pos);
+      handle.pos += n;
+      return n;
+    } catch (err) {
+      this.fail(ExtractErrorCode.Unreadable, `reading archive "${this.label}" failed: ${(err as NodeJS.ErrnoException).code ?? err}`, err);
+      return -1;
+    }
+  }
+
+  protected write(fd: number, buf: number, size: number): boolean {
+    const entry = this.current;
+    if (fd !== OUTPUT_FD || !entry || !this.created) {
+      throw this.fail(ExtractErrorCode.Failed, `archive "${this.label}": write to an unknown file`);
+    }
+    if (this.written + size > entry.size) {
+      throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}": entry "${entry.name}" holds more data than its header declares`);
+    }
+    // HEAPU8 is read now, not earlier: the WASM memory may have grown.
+    this.guard(() => this.sink.data(this.lib.HEAPU8.subarray(buf, buf + size)));
+    this.written += size;
+    return true;
+  }
+
+  protected tell(fd: number): number {
+    if (fd === OUTPUT_FD) return this.written;
+    return this.handles.get(fd)?.pos ?? -1;
+  }
+
+  protected seek(fd: number, pos: number, method: SeekMethod): boolean {
+    if (fd === OUTPUT_FD) {
+      // a stream cannot go back; only a no-op seek is honoured
+      const base = method === 'SET' ? 0 : this.written;
+      return base + pos === this.written;
+    }
+    const handle = this.handles.get(fd);
+    if (!handle) return false;
+    const base = method === 'SET' ? 0 : method === 'END' ? handle.size : handle.pos;
+    const next = base + pos;
+    if (next < 0 || next > handle.size) return false;
+    handle.pos = next;
+    return true;
+  }
+
+  protected closeFile(fd: number): void {
+    if (fd === OUTPUT_FD) return;
+    if (this.handles.delete(fd)) closeQuietly(fd);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
