@@ -219,8 +219,12 @@ export class PeerRuntime {
         return this.installs.install(this.entryOrThrow(command.id).id);
       case 'UninstallGame':
         return this.installs.uninstall(this.entryOrThrow(command.id).id);
-      case 'RemoveDownloadedGame':
-        return this.installs.removeDownloaded(this.entryOrThrow(command.id).id);
+      case 'RemoveDownloadedGame': {
+        const id = this.entryOrThrow(command.id).id;
+        const started = await this.installs.removeDownloaded(id);
+        await this.downloads?.forget(id); // an interrupted download of it must not resume
+        return started;
+      }
       case 'StreamInstallGame':
         if (!this.streamInstalls) throw new LanspreadError(ErrorCode.NoPeers, 'this node runs without a peer network');
         return this.streamInstalls.start(this.entryOrThrow(command.id).id);

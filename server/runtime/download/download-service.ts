@@ -108,6 +108,12 @@ export class DownloadService {
     this.resumeWhereSourced();
   }
 
+  /** The user removed the game: an interrupted download of it must not come back. */
+  async forget(id: string): Promise<void> {
+    this.resumable.delete(id);
+    await clearJournal(this.deps.stateDir, id);
+  }
+
   /** Called when peers' libraries change: resume what can be resumed now. */
   resumeWhereSourced(): void {
     for (const [id, install] of this.resumable) {
