@@ -20,8 +20,11 @@ import { ChunkScheduler, type Chunk } from './scheduler.js';
 import { commitSentinel, parkSentinel, sweepSentinels } from './sentinel.js';
 import type { ValidatedGame } from './validate.js';
 
+/** A source counts as "sending" for this long after its last bytes. */
+const SENDING_WINDOW_MS = 1_000;
+
 export interface DownloadProgress extends ProgressSnapshot {
-  /** peers that sent bytes in the last progress interval */
+  /** peers that sent bytes in the last second */
   peers: number;
 }
 
@@ -72,7 +75,8 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
   await fs.mkdir(root, { recursive: true });
   await parkSentinel(root);
   const files: OpenFile[] = [];
-  const peerBytes = new Map<string, number>();
+  /** when each peer last delivered bytes: it counts as sending for a second after */
+  const lastBytesAt = new Map<string, number>();
   let progressTimer: NodeJS.Timeout | undefined;
   try {
     for (const dir of plan.dirs) await fs.mkdir(path.join(root, dir), { recursive: true });
@@ -102,8 +106,8 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
 
     const scheduler = new ChunkScheduler(chunks, { slotsPerPeer: opts.slotsPerPeer ?? 2, maxAttempts: opts.maxAttempts ?? 5 });
     const emit = () => {
-      const active = [...peerBytes.values()].filter((n) => n > 0).length;
-      peerBytes.forEach((_, k) => peerBytes.set(k, 0));
+      const now = performance.now();
+      const active = [...lastBytesAt.values()].filter((t) => now - t < SENDING_WINDOW_MS).length;
       opts.onProgress({ ...meter.snapshot(), peers: active });
     };
     progressTimer = setInterval(emit, opts.progressIntervalMs ?? 250);
@@ -121,11 +125,12 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
       let pos = chunk.offset;
       let counted = 0;
       const idle = opts.requestTimeoutMs ?? 15_000;
-      let timer = setTimeout(() => body.destroy(new Error(`no data for ${idle} ms`)), idle);
+      const stalled = () => body.destroy(new Error(`no data for ${idle} ms (${pos - chunk.offset} of ${chunk.length} bytes received)`));
+      let timer = setTimeout(stalled, idle);
       try {
         for await (const piece of body as AsyncIterable<Buffer>) {
           clearTimeout(timer);
-          timer = setTimeout(() => body.destroy(new Error(`no data for ${idle} ms`)), idle);
+          timer = setTimeout(stalled, idle);
           if (pos + piece.length > chunk.offset + chunk.length) throw new Error('peer sent more than asked');
           await opts.limiter.take(piece.length, signal);
           hash.update(piece);
@@ -134,7 +139,7 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
           pos += piece.length;
           counted += piece.length;
           meter.add(piece.length);
-          peerBytes.set(peerId, (peerBytes.get(peerId) ?? 0) + piece.length);
+          lastBytesAt.set(peerId, performance.now());
           opts.onPeerBytes(peerId, piece.length);
         }
       } catch (err) {

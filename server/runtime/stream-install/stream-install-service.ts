@@ -6,6 +6,7 @@
 // start(); once started, the operation reports progress, emits its events and
 // sets lastError when every peer failed. A cancel or a shutdown rolls back
 // and reports nothing as failed.
+import { statfs } from 'node:fs/promises';
 import type { ErrorInfo } from '../../../shared/api.js';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import type { PeerEvent } from '../../../shared/events.js';
@@ -25,7 +26,6 @@ import { StreamInstallCancelledError, StreamInstallError, StreamInstallErrorCode
 import { orderSenders, validatedPeers } from './peer-order.js';
 import { receiveStreamInstall, type StreamBegin } from './receiver.js';
 import { checkStreamTarget, StreamAttempt } from './stream-transaction.js';
-import { statfs } from 'node:fs/promises';
 
 export interface StreamInstallServiceDeps {
   /** this node's peer id (orders the senders) */
@@ -120,7 +120,7 @@ export class StreamInstallService {
     const failures: { peerId: string; error: ErrorInfo }[] = [];
     const busy = new Map<string, number>();
     const queue = [...peers];
-    while (queue.length > 0) {
+    while (queue.length > 0 && !op.signal.aborted) {
       const peerId = queue.shift()!;
       const attempt = new StreamAttempt({ stateDir: this.deps.stateDir, gameDir: this.deps.gameDir(), id, logger: this.deps.logger });
       try {

@@ -1,0 +1,150 @@
+// The streaming extraction (server/runtime/install/rar-stream-*.ts): real RAR
+// fixtures give exactly what the disk extractor gives, with each file's CRC32
+// from its header; refusals happen before any record; a consumer that stops
+// reading blocks the worker with at most the ring's capacity queued; abort()
+// wakes a blocked worker, which then stops by itself.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { startStreamExtraction, type StreamExtraction } from '../../../server/runtime/install/rar-stream-extraction.js';
+import type { StreamRecord } from '../../../server/runtime/install/rar-stream-protocol.js';
+import { RarUnpacker } from '../../../server/runtime/install/rar-unpacker.js';
+import { ExtractError } from '../../../server/runtime/install/unpacker.js';
+import { rarFixture } from '../../helpers/fixtures.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+
+const archive = (name: string) => [{ path: rarFixture(name), label: name }];
+
+/** Reads every record; returns the files (sha256, size, header CRC, computed CRC) and folders. */
+async function drain(x: StreamExtraction) {
+  const files = new Map<string, { sha256: string; size: number; crc32: string | null; actual: string }>();
+  const dirs: string[] = [];
+  let open: { path: string; crc32: string | null; hash: ReturnType<typeof createHash>; crc: number; size: number } | null = null;
+  let end: Extract<StreamRecord, { kind: 'end' }> | null = null;
+  let records = 0;
+  for (let r = await x.next(); r !== null; r = await x.next()) {
+    records++;
+    if (r.kind === 'file') open = { path: r.path, crc32: r.crc32, hash: createHash('sha256'), crc: 0, size: 0 };
+    else if (r.kind === 'data') {
+      open!.hash.update(r.bytes);
+      open!.crc = crc32(r.bytes, open!.crc);
+      open!.size += r.bytes.length;
+    } else if (r.kind === 'file-end') {
+      files.set(open!.path, {
+        sha256: open!.hash.digest('hex'),
+        size: open!.size,
+        crc32: open!.crc32,
+        actual: (open!.crc >>> 0).toString(16).padStart(8, '0'),
+      });
+      open = null;
+    } else if (r.kind === 'dir') dirs.push(r.path);
+    else end = r;
+  }
+  return { files, dirs, end, records, error: await x.exited };
+}
+
+async function diskTree(dir: string, rel = ''): Promise<{ files: Map<string, string>; dirs: string[] }> {
+  const files = new Map<string, string>();
+  const dirs: string[] = [];
+  for (const e of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const p = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) {
+      dirs.push(p);
+      const sub = await diskTree(dir, p);
+      for (const [k, v] of sub.files) files.set(k, v);
+      dirs.push(...sub.dirs);
+    } else {
+      files.set(
+        p,
+        createHash('sha256')
+          .update(await fs.readFile(path.join(dir, p)))
+          .digest('hex'),
+      );
+    }
+  }
+  return { files, dirs };
+}
+
+describe('streaming extraction', () => {
+  it.each([
+    'rar5_multiple_files.rar',
+    'rar5_solid.rar',
+    'rar5_win32.rar',
+    'rar_windows.rar',
+    'rar_binary_data.rar',
+    'rar_filter.rar',
+    'rar5_blake2.rar',
+  ])('%s: the same files and bytes as the disk extractor, each with its header CRC', async (name) => {
+    const dest = await tempDir();
+    await new RarUnpacker({ checkFreeSpace: false }).extract([rarFixture(name)], dest);
+    const disk = await diskTree(dest);
+    const got = await drain(startStreamExtraction(archive(name)));
+    expect(got.error).toBeNull();
+    expect(new Map([...got.files].map(([p, f]) => [p, f.sha256]))).toEqual(disk.files);
+    for (const d of got.dirs) expect(disk.dirs).toContain(d);
+    const total = [...got.files.values()].reduce((n, f) => n + f.size, 0);
+    expect(got.end).toEqual({ kind: 'end', files: got.files.size, dirs: got.dirs.length, bytes: total });
+    for (const [p, f] of got.files) {
+      if (name === 'rar5_blake2.rar')
+        expect(f.crc32, p).toBeNull(); // BLAKE2 instead of a CRC32
+      else expect(f.crc32, p).toBe(f.actual);
+    }
+  });
+
+  it.each([
+    ['rar5_symlink.rar', 'archive_unsafe_entry'],
+    ['rar5_hardlink.rar', 'archive_unsafe_entry'],
+    ['rar5_encrypted.rar', 'archive_encrypted'],
+    ['rar4_encrypted.rar', 'archive_encrypted'],
+    ['rar5_multiarchive.part01.rar', 'archive_multivolume'],
+    ['rar5_sfx.exe', 'archive_unsupported'],
+  ])('%s is refused (%s) by the preflight, before any record', async (name, code) => {
+    const x = startStreamExtraction(archive(name));
+    await expect(x.plan).rejects.toMatchObject({ code });
+    const got = await drain(x);
+    expect(got.records).toBe(0);
+    expect(got.error).toBeInstanceOf(ExtractError);
+    expect(got.error?.code).toBe(code);
+    // the message names the archive by its label, not the path the worker opened
+    expect(got.error?.message).toContain(name);
+  });
+
+  it('a consumer that stops reading blocks the worker with at most the ring queued; then everything arrives', async () => {
+    const ringBytes = 256 * 1024;
+    const x = startStreamExtraction(archive('rar_ppmd_lzss_conversion.rar'), { ringBytes });
+    const plan = await x.plan;
+    expect(plan).toEqual({ archives: 1, files: 1, dirs: 0, bytes: 241_647_978 });
+    await new Promise((r) => setTimeout(r, 400));
+    const queued = x.queuedBytes;
+    expect(queued).toBeGreaterThan(ringBytes / 2); // it produced until the ring was full…
+    expect(queued).toBeLessThanOrEqual(ringBytes);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(x.queuedBytes).toBe(queued); // …and then waited
+    expect(x.running).toBe(true);
+    let bytes = 0;
+    let maxQueued = 0;
+    for (let r = await x.next(); r !== null; r = await x.next()) {
+      maxQueued = Math.max(maxQueued, x.queuedBytes);
+      if (r.kind === 'data') bytes += r.bytes.length;
+    }
+    expect(bytes).toBe(241_647_978);
+    expect(maxQueued).toBeLessThanOrEqual(ringBytes);
+    expect(await x.exited).toBeNull();
+  });
+
+  it('abort() wakes a blocked worker, which stops by itself (not terminated) with extract_aborted', async () => {
+    const x = startStreamExtraction(archive('rar_ppmd_lzss_conversion.rar'), { ringBytes: 128 * 1024, abortGraceMs: 60_000 });
+    await x.plan;
+    for (let i = 0; i < 3; i++) await x.next();
+    await new Promise((r) => setTimeout(r, 200)); // the worker is blocked on the full ring now
+    const t0 = performance.now();
+    x.abort();
+    const error = await x.exited;
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(error?.code).toBe('extract_aborted');
+    expect(x.running).toBe(false);
+    expect(await x.next()).toBeNull();
+  });
+});
