@@ -4,9 +4,13 @@
 import { formatTable, machine, type BenchResult } from './bench-util.js';
 import { runScanBench } from './library/scan-bench.js';
 import { runChunkSizeBench, runDownloadBench } from './download/download-bench.js';
+import { runTransportBench } from './transport/transport-bench.js';
+import { runExtractBench } from './install/extract-bench.js';
 
 const BENCHES: Record<string, { title: string; run: () => Promise<BenchResult[]> }> = {
   scan: { title: 'Library scan', run: () => runScanBench() },
+  transport: { title: 'QUIC transport, 1 GiB between two processes', run: () => runTransportBench() },
+  extract: { title: 'Extraction', run: () => runExtractBench() },
   download: { title: 'Downloads between nodes', run: () => runDownloadBench() },
   chunks: { title: 'Chunk size (baseline: 4 MiB)', run: () => runChunkSizeBench() },
 };

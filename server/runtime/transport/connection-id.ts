@@ -39,10 +39,7 @@ export function connectionIdKey(id: Uint8Array): number {
 
 function readPrefix(b: Uint8Array, at: number): number {
   // 48-bit big-endian; multiplication keeps it exact above 2^32.
-  return (
-    (b[at]! * 0x10000 + ((b[at + 1]! << 8) | b[at + 2]!)) * 0x1000000 +
-    ((b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!)
-  );
+  return (b[at]! * 0x10000 + ((b[at + 1]! << 8) | b[at + 2]!)) * 0x1000000 + ((b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!);
 }
 
 /** A fresh connection id whose routing key is not in `taken`. */

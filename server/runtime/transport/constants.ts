@@ -45,15 +45,17 @@ export const MAX_RECV_DATAGRAM_SIZE = 65_527;
 /** SO_RCVBUF/SO_SNDBUF request; the kernel caps it at net.core.[rw]mem_max. */
 export const DEFAULT_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
-/** Flow-control credit a stream starts with (per direction). */
-export const DEFAULT_INITIAL_STREAM_WINDOW = 1024 * 1024;
-
-/** Flow-control credit a connection starts with (all streams together). */
-export const DEFAULT_INITIAL_CONNECTION_WINDOW = 4 * 1024 * 1024;
-
-/** quiche grows windows while the reader keeps up; these cap what a peer can make us buffer. */
-export const DEFAULT_MAX_STREAM_WINDOW = 8 * 1024 * 1024;
-export const DEFAULT_MAX_CONNECTION_WINDOW = 16 * 1024 * 1024;
+/**
+ * Flow-control credit a stream and a connection start with. quiche grows the
+ * windows (up to the maxima below) while the reader keeps up; the maxima cap
+ * what a peer can make us buffer per connection. Room for ~100 ms at LAN
+ * speed, so a receiver descheduled for a while on a busy host does not stall
+ * the sender (benchmarks on a shared VM were too noisy to rank sizes finer).
+ */
+export const DEFAULT_INITIAL_STREAM_WINDOW = 2 * 1024 * 1024;
+export const DEFAULT_INITIAL_CONNECTION_WINDOW = 8 * 1024 * 1024;
+export const DEFAULT_MAX_STREAM_WINDOW = 16 * 1024 * 1024;
+export const DEFAULT_MAX_CONNECTION_WINDOW = 32 * 1024 * 1024;
 
 /**
  * A closed connection's quiche state answers stray packets for at most this

@@ -57,8 +57,21 @@ export async function generateIdentity(options: GenerateIdentityOptions = {}): P
       await execFileAsync(
         options.openssl ?? 'openssl',
         [
-          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-          '-nodes', '-keyout', keyFile, '-out', certFile, '-days', String(days), '-subj', `/CN=${cn}`,
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          keyFile,
+          '-out',
+          certFile,
+          '-days',
+          String(days),
+          '-subj',
+          `/CN=${cn}`,
         ],
         { timeout: 30_000 },
       );

@@ -6,12 +6,7 @@
 // semantics, fingerprints of the configured certificates, and a peer that
 // vanishes (abort()) is noticed only after the idle timeout. Every delivery
 // can be delayed by `latencyMs`.
-import {
-  ConnectFailedError,
-  ConnectionClosedError,
-  ConnectionLimitError,
-  TransportClosedError,
-} from './errors.js';
+import { ConnectFailedError, ConnectionClosedError, ConnectionLimitError, TransportClosedError } from './errors.js';
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
@@ -20,14 +15,7 @@ import {
 } from './constants.js';
 import { spkiFingerprint } from './identity.js';
 import { MemoryStream, type Deliver } from './memory-stream.js';
-import type {
-  ConnectionDirection,
-  Endpoint,
-  Transport,
-  TransportConnection,
-  TransportOptions,
-  TransportStream,
-} from './transport.js';
+import type { ConnectionDirection, Endpoint, Transport, TransportConnection, TransportOptions, TransportStream } from './transport.js';
 
 export const MEMORY_HOST = 'memory';
 

@@ -89,20 +89,8 @@ export interface NativeQuiche {
     ): NativeConfig;
   };
   Connection: {
-    connect(
-      serverName: string | null,
-      scid: Uint8Array,
-      local: HostPort,
-      remote: HostPort,
-      config: NativeConfig,
-    ): NativeConnection;
-    accept(
-      scid: Uint8Array,
-      odcid: Uint8Array | null,
-      local: HostPort,
-      remote: HostPort,
-      config: NativeConfig,
-    ): NativeConnection;
+    connect(serverName: string | null, scid: Uint8Array, local: HostPort, remote: HostPort, config: NativeConfig): NativeConnection;
+    accept(scid: Uint8Array, odcid: Uint8Array | null, local: HostPort, remote: HostPort, config: NativeConfig): NativeConnection;
   };
   Header: { fromSlice(data: Uint8Array, dcidLength: number): NativeHeader };
 }

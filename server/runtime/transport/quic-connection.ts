@@ -9,16 +9,19 @@
 // - `closed` resolves once, when the connection stops being usable (the
 //   CONNECTION_CLOSE is sent, the peer's arrived, or it timed out); the quiche
 //   state may linger a little longer to answer the peer, then it is forgotten.
-import { X509Certificate, createHash } from 'node:crypto';
 import type dgram from 'node:dgram';
 import { APP_CODE_NO_ERROR, CLOSE_LINGER_MS } from './constants.js';
 import { ConnectFailedError, ConnectionClosedError, type CloseReason } from './errors.js';
+import { DeadlineTimer } from './deadline-timer.js';
+import { spkiFingerprint } from './identity.js';
 import { classifyNativeError, type HostPort, type NativeConnection, type RecvInfo } from './native-binding.js';
 import { QuicStream, type StreamHost } from './quic-stream.js';
+import { StreamIds } from './stream-ids.js';
+import { discardStream, pullStream, type ReadSlab } from './stream-reader.js';
 import type { ConnectionDirection, Endpoint, TransportConnection, TransportLogger, TransportStream } from './transport.js';
 
 /** What a connection needs from its transport. */
-export interface ConnectionHost {
+export interface ConnectionHost extends ReadSlab {
   readonly logger: TransportLogger;
   readonly localHostPort: HostPort;
   readonly sendBurstPackets: number;
@@ -26,9 +29,6 @@ export interface ConnectionHost {
   /** Buffer the next packet is written into, and how to send it. */
   packetBuffer(): Buffer;
   sendPacket(length: number, port: number, host: string): void;
-  /** A forward-only slab that stream data is read into (chunks handed to readers are never reused). */
-  readSlab(min: number): { buf: Buffer; offset: number };
-  consumeSlab(bytes: number): void;
   /** Scratch space for discarding bytes of streams we no longer track. */
   readonly scratch: Buffer;
   markDirty(conn: QuicConnection): void;
@@ -42,7 +42,6 @@ export interface ConnectionHost {
 type State = 'handshake' | 'open' | 'closing' | 'closed';
 
 const EMPTY = new Uint8Array(0);
-const MIN_READ_BYTES = 16 * 1024;
 const SHUTDOWN_READ = 0;
 const SHUTDOWN_WRITE = 1;
 
@@ -72,14 +71,10 @@ export class QuicConnection implements TransportConnection {
   private readonly pendingOpens: { resolve: (s: TransportStream) => void; reject: (err: Error) => void }[] = [];
   private readonly pendingIncoming: QuicStream[] = [];
   private streamHandler: ((s: TransportStream) => void) | null = null;
-  private nextLocalStream: number;
-  private remoteSeenBelow = 0;
-  private readonly remoteSeenAbove = new Set<number>();
+  private readonly ids: StreamIds;
 
   private readonly recvInfo: RecvInfo;
-  private timer: NodeJS.Timeout | null = null;
-  private timerDue = 0;
-  private readonly onTimerBound = (): void => this.onTimer();
+  private readonly timer = new DeadlineTimer(() => this.onTimer());
   private readonly streamHost: StreamHost;
 
   packetsSent = 0;
@@ -92,8 +87,7 @@ export class QuicConnection implements TransportConnection {
     readonly remote: Endpoint,
   ) {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    // Client-initiated bidirectional streams are 0, 4, 8, …; server-initiated 1, 5, 9, …
-    this.nextLocalStream = direction === 'outbound' ? 0 : 1;
+    this.ids = new StreamIds(direction === 'outbound');
     this.recvInfo = { from: { host: remote.host, port: remote.port }, to: host.localHostPort };
     this.streamHost = {
       streamSend: (id, data, fin) => this.q.streamSend(id, data, fin),
@@ -155,19 +149,12 @@ export class QuicConnection implements TransportConnection {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.state === 'closing' || this.state === 'closed') return this.closed;
-    this.teardown(new ConnectionClosedError('local'));
-    try {
-      this.q.close(true, APP_CODE_NO_ERROR, EMPTY);
-    } catch {
-      // already closing inside quiche
-    }
-    this.process();
+  close(): Promise<void> {
+    this.closeWith('local');
     return this.closed;
   }
 
-  /** Closes on behalf of the transport (its close() or a failed dial). */
+  /** Closes with a CONNECTION_CLOSE to the peer, sent before this returns. */
   closeWith(reason: CloseReason, detail?: string): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.teardown(new ConnectionClosedError(reason, detail));
@@ -246,12 +233,10 @@ export class QuicConnection implements TransportConnection {
   // ---- internals -----------------------------------------------------------
 
   private onEstablished(): void {
-    const chain = this.q.peerCertChain();
-    const leaf = chain?.[0];
+    const leaf = this.q.peerCertChain()?.[0];
     if (leaf) {
       try {
-        const spki = new X509Certificate(Buffer.from(leaf)).publicKey.export({ type: 'spki', format: 'der' });
-        this.remoteFingerprint = createHash('sha256').update(spki).digest('hex');
+        this.remoteFingerprint = spkiFingerprint(leaf);
       } catch (err) {
         this.host.logger.warn({ err, remote: this.remote }, 'peer certificate unreadable');
       }
@@ -268,7 +253,7 @@ export class QuicConnection implements TransportConnection {
 
   private tryOpenLocal(): QuicStream | null {
     if (this.q.peerStreamsLeftBidi() <= 0) return null;
-    const id = this.nextLocalStream;
+    const id = this.ids.peekLocal();
     try {
       // A zero-length write creates the stream in quiche, so the peer's
       // stream limit counts it from now on.
@@ -277,7 +262,7 @@ export class QuicConnection implements TransportConnection {
       if (classifyNativeError(err).kind === 'stream_limit') return null;
       throw err;
     }
-    this.nextLocalStream += 4;
+    this.ids.takeLocal();
     const s = new QuicStream(id, this.streamHost, this.host.streamHighWaterMark);
     this.streams.set(id, s);
     return s;
@@ -291,27 +276,13 @@ export class QuicConnection implements TransportConnection {
     }
   }
 
-  private isRemoteStream(id: number): boolean {
-    // Bit 0 is the initiator (0 client, 1 server); bit 1 is unidirectional.
-    return (id & 3) === (this.direction === 'outbound' ? 1 : 0);
-  }
-
-  /** Marks a peer stream id as seen; false when it was seen before. */
-  private markRemoteSeen(id: number): boolean {
-    const index = Math.floor(id / 4);
-    if (index < this.remoteSeenBelow || this.remoteSeenAbove.has(index)) return false;
-    this.remoteSeenAbove.add(index);
-    while (this.remoteSeenAbove.delete(this.remoteSeenBelow)) this.remoteSeenBelow++;
-    return true;
-  }
-
   private readStreams(): void {
     for (const id of this.q.readable()) {
       if (this.state !== 'open') return;
       let s = this.streams.get(id);
       if (s === undefined) {
-        if (!this.isRemoteStream(id) || !this.markRemoteSeen(id)) {
-          this.discard(id);
+        if (!this.ids.isRemote(id) || !this.ids.markRemoteSeen(id)) {
+          discardStream(this.q, id, this.host.scratch);
           continue;
         }
         s = new QuicStream(id, this.streamHost, this.host.streamHighWaterMark);
@@ -319,46 +290,7 @@ export class QuicConnection implements TransportConnection {
         if (this.streamHandler) this.emitStream(s);
         else this.pendingIncoming.push(s);
       }
-      if (s.wantRead && !s.destroyed) this.readStream(s);
-    }
-  }
-
-  private readStream(s: QuicStream): void {
-    for (;;) {
-      const slab = this.host.readSlab(MIN_READ_BYTES);
-      let r: [number, boolean] | null;
-      try {
-        r = this.q.streamRecv(s.id, slab.buf.subarray(slab.offset));
-      } catch (err) {
-        const c = classifyNativeError(err);
-        if (c.kind === 'reset') s.deliverReset(c.appCode);
-        else s.abandon(new ConnectionClosedError('error', c.message));
-        return;
-      }
-      if (r === null) return;
-      const n = r[0];
-      let more = true;
-      if (n > 0) {
-        const chunk = slab.buf.subarray(slab.offset, slab.offset + n);
-        this.host.consumeSlab(n);
-        more = s.deliver(chunk);
-      }
-      if (r[1]) {
-        s.deliverEnd();
-        return;
-      }
-      if (n === 0 || !more || s.destroyed) return;
-    }
-  }
-
-  /** Bytes for a stream we no longer track: read and drop them. */
-  private discard(id: number): void {
-    try {
-      while (this.q.streamRecv(id, this.host.scratch) !== null) {
-        // dropped
-      }
-    } catch {
-      // reset or finished: nothing left to drop
+      if (s.wantRead && !s.destroyed) pullStream(this.q, s, this.host);
     }
   }
 
@@ -416,23 +348,11 @@ export class QuicConnection implements TransportConnection {
       const left = Math.max(0, CLOSE_LINGER_MS - (performance.now() - this.closingSince));
       t = t === null ? left : Math.min(t, left);
     }
-    if (t === null) {
-      if (this.timer !== null) {
-        clearTimeout(this.timer);
-        this.timer = null;
-      }
-      return;
-    }
-    const due = performance.now() + t;
-    // A pending timer that fires no later is kept: when it fires it re-checks.
-    if (this.timer !== null && this.timerDue <= due + 1) return;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timerDue = due;
-    this.timer = setTimeout(this.onTimerBound, t);
+    if (t === null) this.timer.clear();
+    else this.timer.arm(t);
   }
 
   private onTimer(): void {
-    this.timer = null;
     if (this.state === 'closed') return;
     if (this.state === 'closing' && performance.now() - this.closingSince >= CLOSE_LINGER_MS) {
       this.finish();
@@ -485,10 +405,7 @@ export class QuicConnection implements TransportConnection {
     if (this.state === 'closed') return;
     if (this.state !== 'closing') this.teardown(this.closeErrorFromQuiche());
     this.state = 'closed';
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.timer.clear();
     this.host.forget(this);
   }
 }

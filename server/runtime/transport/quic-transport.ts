@@ -13,19 +13,9 @@ import type dgram from 'node:dgram';
 import net from 'node:net';
 import { CONNECTION_ID_LENGTH, MIN_DATAGRAM_SIZE } from './constants.js';
 import { connectionIdKey, newConnectionId, NO_ROUTE, routeKey } from './connection-id.js';
-import {
-  ConnectFailedError,
-  ConnectionLimitError,
-  ConnectTimeoutError,
-  TransportClosedError,
-} from './errors.js';
+import { ConnectFailedError, ConnectionLimitError, ConnectTimeoutError, TransportClosedError } from './errors.js';
 import { loadQuiche, type HostPort, type NativeConfig, type NativeQuiche } from './native-binding.js';
-import {
-  buildNativeConfig,
-  resolveQuicSettings,
-  type QuicSettings,
-  type QuicTransportOptions,
-} from './quic-config.js';
+import { buildNativeConfig, resolveQuicSettings, type QuicSettings, type QuicTransportOptions } from './quic-config.js';
 import { QuicConnection, type ConnectionHost } from './quic-connection.js';
 import type { Endpoint, Transport, TransportConnection, TransportLogger } from './transport.js';
 import { UdpSocket } from './udp-socket.js';
@@ -282,6 +272,7 @@ export class QuicTransport implements Transport, ConnectionHost {
 
   private async dial(ip: string, port: number): Promise<QuicConnection> {
     const target = `${ip}:${port}`;
+    if (this.closedFlag) throw new TransportClosedError();
     this.admit(ip);
     const { id, key } = newConnectionId(this.routes);
     let native;

@@ -15,8 +15,16 @@ export type DatagramHandler = (msg: Buffer, rinfo: dgram.RemoteInfo) => void;
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
+let lastHost = '';
+let lastFamily = 0;
+
 function syncLookup(hostname: string, _options: unknown, callback: LookupCallback): void {
-  const family = net.isIP(hostname);
+  // Called once per datagram with the same few addresses: skip the regex.
+  if (hostname !== lastHost) {
+    lastHost = hostname;
+    lastFamily = net.isIP(hostname);
+  }
+  const family = lastFamily;
   if (family === 0) {
     const err: NodeJS.ErrnoException = new Error(`not an IP address: ${hostname}`);
     err.code = 'EINVAL';
@@ -65,10 +73,7 @@ export class UdpSocket {
         resolve();
       });
     });
-    for (const set of [
-      (n: number) => this.socket.setRecvBufferSize(n),
-      (n: number) => this.socket.setSendBufferSize(n),
-    ]) {
+    for (const set of [(n: number) => this.socket.setRecvBufferSize(n), (n: number) => this.socket.setSendBufferSize(n)]) {
       try {
         set(this.bufferBytes);
       } catch (err) {

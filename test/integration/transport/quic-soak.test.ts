@@ -32,7 +32,10 @@ describe('quic soak', () => {
     const clientId = await generateIdentity();
     const server = new QuicTransport({ host: '127.0.0.1', key: serverId.key, cert: serverId.cert });
     const client = new QuicTransport({ host: '127.0.0.1', key: clientId.key, cert: clientId.cert });
-    cleanups.push(() => server.close(), () => client.close());
+    cleanups.push(
+      () => server.close(),
+      () => client.close(),
+    );
     let serverConn!: TransportConnection;
     server.onConnection((c) => {
       serverConn = c;

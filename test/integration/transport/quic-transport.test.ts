@@ -112,4 +112,26 @@ describe('quic transport', () => {
     await a.connect(bAt);
     expect((await seenByB).port).toBe(aAt.port);
   });
+
+  it('works over IPv6 and on all interfaces', async () => {
+    for (const [bind, dial] of [
+      ['::1', '::1'],
+      ['0.0.0.0', '127.0.0.1'],
+    ]) {
+      const server = quic(serverId, { host: bind });
+      server.onConnection((c) => c.onStream(echo));
+      const { port } = await server.listen();
+      const conn = await quic(clientId, { host: bind === '::1' ? '::1' : '0.0.0.0' }).connect({ host: dial!, port });
+      const s = await conn.openStream();
+      const reply = readAll(s);
+      s.end(`via ${bind}`);
+      expect((await reply).toString()).toBe(`via ${bind}`);
+    }
+  });
+
+  it('reports a port in use with a stable code', async () => {
+    const first = quic(serverId);
+    const { port } = await first.listen();
+    await expect(quic(serverId, { port }).listen()).rejects.toMatchObject({ code: 'bind_failed' });
+  });
 });
