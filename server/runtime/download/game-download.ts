@@ -141,6 +141,8 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
           meter.add(piece.length);
           lastBytesAt.set(peerId, performance.now());
           opts.onPeerBytes(peerId, piece.length);
+          // The header said how long the answer is: done without waiting for the stream's end.
+          if (pos === chunk.offset + chunk.length) break;
         }
       } catch (err) {
         meter.add(-counted);
