@@ -50,10 +50,13 @@ function newest(dirs) {
 }
 
 // 1. Dependencies: a fresh clone, or a lock file newer than the installed tree.
+// `npm install` rather than `npm ci`: the QUIC library lists optional native
+// packages for other platforms that the registry does not serve, which `npm ci`
+// refuses as a lock mismatch; `npm install` installs exactly the locked tree.
 const installedLock = path.join(root, 'node_modules', '.package-lock.json');
 if (!fs.existsSync(installedLock) || mtime(path.join(root, 'package-lock.json')) > mtime(installedLock)) {
-  console.error('lanspread: installing dependencies (npm ci)…');
-  run(npm, ['ci', '--no-audit', '--no-fund']);
+  console.error('lanspread: installing dependencies…');
+  run(npm, ['install', '--no-audit', '--no-fund']);
 }
 
 // 2. Server: tsc's incremental build is a no-op when nothing changed.

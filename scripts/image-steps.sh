@@ -11,8 +11,8 @@ pid=""
 # COPY . . (what is committed, as a clean checkout would have it)
 git -C "$repo" archive HEAD | tar -x -C "$work/"
 cd "$work"
-# RUN npm ci; RUN npm run build && npm prune --omit=dev
-npm ci --no-audit --no-fund --loglevel=error
+# RUN npm install; RUN npm run build && npm prune --omit=dev
+npm install --no-audit --no-fund --loglevel=error
 npm run build --silent
 npm prune --omit=dev --loglevel=error
 
