@@ -6,10 +6,9 @@ export {
   DEFAULT_QUERY_INTERVAL_MS,
   DEFAULT_INTERFACE_SCAN_INTERVAL_MS,
   DEFAULT_TTL_SECONDS,
-  MAX_PEERS,
   MAX_INTERFACES,
-  type DiscoveredPeer,
   type DiscoveryLogger,
   type MdnsDiscoveryOptions,
 } from './mdns-discovery.js';
+export { MAX_PEERS, type DiscoveredPeer } from './peer-cache.js';
 export { InvalidDiscoveryOptionsError, SERVICE_TYPE, LIMITS as MDNS_LIMITS } from './mdns-records.js';

@@ -4,11 +4,9 @@
 // address it would receive nothing). On Linux every such socket also receives
 // what arrives on the other interfaces, so a packet is handled only by the
 // instance whose subnet its source is on. A peer is kept per interface it was
-// seen on (a route) and expires when its last route does; the cache is bounded.
+// seen on (a route) and expires when its last route does (peer-cache.ts).
 import { EventEmitter } from 'node:events';
 import type { RemoteInfo } from 'node:dgram';
-import fs from 'node:fs';
-import os from 'node:os';
 import makeMdns from 'multicast-dns';
 import { PROTO_VERSION } from '../../../shared/wire.js';
 import { LanspreadError } from '../errors.js';
@@ -24,8 +22,9 @@ import {
   sameSubnet,
   validateLocalService,
   type LocalService,
-  type ObservedService,
 } from './mdns-records.js';
+import { multicastInterfaces, withNetmasks, type InterfaceAddress } from './interfaces.js';
+import { PeerCache, type DiscoveredPeer } from './peer-cache.js';
 
 /** Browse query period; known peers are also re-asked at 80% of their TTL. */
 export const DEFAULT_QUERY_INTERVAL_MS = 30_000;
@@ -33,36 +32,16 @@ export const DEFAULT_QUERY_INTERVAL_MS = 30_000;
 export const DEFAULT_INTERFACE_SCAN_INTERVAL_MS = 5_000;
 /** TTL of our records (RFC 6762 recommends 120 s for records naming a host). */
 export const DEFAULT_TTL_SECONDS = 120;
-/** Peers kept at once; more are ignored until some expire. */
-export const MAX_PEERS = 256;
 /** Interfaces used at once. */
 export const MAX_INTERFACES = 32;
-/** Known peers are asked again at these fractions of their TTL (RFC 6762 section 5.2), then expired. */
-const REFRESH_AT = [0.8, 0.9] as const;
-/** The expiry timer never fires more often than this. */
-const MIN_SWEEP_DELAY_MS = 50;
 /** Our records go out at most once a second per interface (RFC 6762 section 6); the second announcement follows after this. */
 const MIN_MULTICAST_INTERVAL_MS = 1_000;
 /** A legacy (unicast, source port not 5353) query is answered at most this often per interface. */
 const MIN_LEGACY_INTERVAL_MS = 100;
-/** The same unresolved instance is asked about at most this often. */
-const RESOLVE_QUERY_INTERVAL_MS = 1_000;
 /** Wait for a goodbye to be sent before closing the socket, at most. */
 const GOODBYE_TIMEOUT_MS = 1_000;
 /** Wait for the first sockets to be bound in `start()`, at most. */
 const START_TIMEOUT_MS = 2_000;
-
-export interface DiscoveredPeer {
-  peerId: string;
-  name: string;
-  proto: string;
-  /** address to reach it on */
-  host: string;
-  /** its QUIC port */
-  port: number;
-  /** our interface address it was seen on */
-  interfaceAddress: string;
-}
 
 export interface DiscoveryLogger {
   debug(obj: object, msg?: string): void;
@@ -100,27 +79,7 @@ interface DiscoveryEvents {
   'peer-expired': [string];
 }
 
-interface Route {
-  host: string;
-  ttlSeconds: number;
-  seenAt: number;
-  /** refresh queries sent since it was seen */
-  refreshes: number;
-}
-
-interface CachedPeer {
-  service: ObservedService;
-  /** by our interface address */
-  routes: Map<string, Route>;
-  current?: DiscoveredPeer;
-}
-
-interface Iface {
-  address: string;
-  netmask: string;
-}
-
-interface Socket extends Iface {
+interface Socket extends InterfaceAddress {
   mdns: makeMdns.MulticastDNS;
   joined: boolean;
   bound: boolean;
@@ -139,19 +98,14 @@ export class MdnsDiscovery extends EventEmitter<DiscoveryEvents> {
   private readonly queryIntervalMs: number;
   private readonly scanIntervalMs: number;
   private readonly log: DiscoveryLogger;
-  private readonly listInterfaces: () => Iface[];
+  private readonly listInterfaces: () => InterfaceAddress[];
   private readonly sockets = new Map<string, Socket>();
-  private readonly peers = new Map<string, CachedPeer>();
-  private readonly byInstance = new Map<string, string>();
-  private readonly resolveAskedAt = new Map<string, number>();
+  private readonly cache: PeerCache;
   private timers: NodeJS.Timeout[] = [];
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private sweepAt = Infinity;
   private running: Promise<void> | undefined;
   /** set from the start of stop(): packets are no longer handled, timers no longer armed */
   private closing = false;
   private stopping: Promise<void> | undefined;
-  private cacheFullWarned = false;
 
   constructor(opts: MdnsDiscoveryOptions) {
     super();
@@ -168,6 +122,15 @@ export class MdnsDiscovery extends EventEmitter<DiscoveryEvents> {
     this.log = opts.logger ?? silent;
     const pick = opts.interfaces;
     this.listInterfaces = pick ? () => withNetmasks(pick()) : multicastInterfaces;
+    this.cache = new PeerCache({
+      onPeer: (peer) => this.emit('peer', peer),
+      onExpired: (peerId) => this.emit('peer-expired', peerId),
+      onRefresh: (via) => {
+        const s = this.sockets.get(via);
+        if (s?.active) this.send(s, buildBrowseQuery(this.knownAnswers(s)), 'query');
+      },
+      logger: this.log,
+    });
   }
 
   /** Open the sockets, announce and browse. Resolves once the current interfaces are bound. */
@@ -200,16 +163,13 @@ export class MdnsDiscovery extends EventEmitter<DiscoveryEvents> {
 
   private async doStop(): Promise<void> {
     this.closing = true;
+    this.cache.halt();
     await this.running?.catch(() => undefined);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    clearTimeout(this.sweepTimer);
-    this.sweepTimer = undefined;
-    this.sweepAt = Infinity;
+    // Nothing reads the cache from here on: packets are ignored while closing and no timer is left.
+    this.cache.clear();
     await this.closeAll(true);
-    this.peers.clear();
-    this.byInstance.clear();
-    this.resolveAskedAt.clear();
     this.running = undefined;
     this.closing = false;
   }
@@ -220,7 +180,7 @@ export class MdnsDiscovery extends EventEmitter<DiscoveryEvents> {
 
   /** Open sockets on new interfaces, close those whose interface went away. */
   private scan(): Promise<boolean>[] {
-    let wanted: Iface[];
+    let wanted: InterfaceAddress[];
     try {
       wanted = this.listInterfaces().slice(0, MAX_INTERFACES);
     } catch (err) {
@@ -231,14 +191,14 @@ export class MdnsDiscovery extends EventEmitter<DiscoveryEvents> {
       if (!wanted.some((w) => w.address === s.address)) {
         this.log.info({ interface: s.address }, 'mDNS: interface gone');
         void this.close(s, false);
-        this.dropRoutesVia(s.address);
+        this.cache.dropRoutesVia(s.address);
       }
     }
     return wanted.filter((w) => !this.sockets.has(w.address)).map((w) => this.open(w));
   }
 
   /** Resolves true once bound, false if binding failed. */
-  private open(iface: Iface): Promise<boolean> {
+  private open(iface: InterfaceAddress): Promise<boolean> {
     const mdns = makeMdns({ interface: iface.address, bind: '0.0.0.0', port: MDNS_PORT, reuseAddr: true, loopback: true, ttl: 255 });
     const s: Socket = {
       ...iface,
@@ -320,15 +280,10 @@ export class MdnsDiscovery extends EventEmitter<DiscoveryEvents> {
     // RFC 6762 section 6: responses not from port 5353 are ignored.
     if (this.closing || !s.active || rinfo.port !== MDNS_PORT || !this.owns(s, rinfo.address)) return;
     const parsed = parseResponse(packet, this.service.peerId);
-    for (const instance of parsed.goodbyes) this.goodbye(s, instance);
-    for (const svc of parsed.services) this.observe(s, svc, pickHost(svc.addresses, rinfo.address, s));
-    const now = Date.now();
-    const ask = parsed.unresolved.filter((i) => now - (this.resolveAskedAt.get(i) ?? -Infinity) >= RESOLVE_QUERY_INTERVAL_MS);
-    if (ask.length > 0) {
-      if (this.resolveAskedAt.size > MAX_PEERS) this.resolveAskedAt.clear();
-      for (const i of ask) this.resolveAskedAt.set(i, now);
-      this.send(s, buildResolveQuery(ask), 'query');
-    }
+    for (const instance of parsed.goodbyes) this.cache.goodbye(s.address, instance);
+    for (const svc of parsed.services) this.cache.observe(s.address, svc, pickHost(svc.addresses, rinfo.address, s));
+    const ask = this.cache.toResolve(parsed.unresolved);
+    if (ask.length > 0) this.send(s, buildResolveQuery(ask), 'query');
   }
 
   private onQuery(s: Socket, packet: unknown, rinfo: RemoteInfo): void {
@@ -392,142 +347,6 @@ export class MdnsDiscovery extends EventEmitter<DiscoveryEvents> {
    * section 7.1), and our own: we hear our query through loopback and need not answer it.
    */
   private knownAnswers(s: Socket): Array<{ instance: string; ttlSeconds: number }> {
-    const now = Date.now();
-    const out = [{ instance: instanceName(this.service.peerId), ttlSeconds: this.service.ttlSeconds }];
-    for (const p of this.peers.values()) {
-      const r = p.routes.get(s.address);
-      if (!r) continue;
-      const left = Math.floor(r.ttlSeconds - (now - r.seenAt) / 1000);
-      if (left > r.ttlSeconds / 2) out.push({ instance: p.service.instance, ttlSeconds: left });
-    }
-    return out;
+    return [{ instance: instanceName(this.service.peerId), ttlSeconds: this.service.ttlSeconds }, ...this.cache.knownAnswers(s.address)];
   }
-
-  private observe(s: Socket, svc: ObservedService, host: string): void {
-    let p = this.peers.get(svc.peerId);
-    if (!p) {
-      if (this.peers.size >= MAX_PEERS) {
-        if (!this.cacheFullWarned) this.log.warn({ max: MAX_PEERS }, 'mDNS: peer cache full; new peers ignored until some expire');
-        this.cacheFullWarned = true;
-        return;
-      }
-      p = { service: svc, routes: new Map() };
-      this.peers.set(svc.peerId, p);
-    }
-    if (p.service.instance !== svc.instance && this.byInstance.get(p.service.instance) === svc.peerId)
-      this.byInstance.delete(p.service.instance);
-    p.service = svc;
-    this.byInstance.set(svc.instance, svc.peerId);
-    const route: Route = { host, ttlSeconds: svc.ttlSeconds, seenAt: Date.now(), refreshes: 0 };
-    p.routes.set(s.address, route);
-    this.publish(p);
-    this.scheduleSweep(dueAt(route));
-  }
-
-  private goodbye(s: Socket, instance: string): void {
-    const peerId = this.byInstance.get(instance);
-    const p = peerId === undefined ? undefined : this.peers.get(peerId);
-    if (!p || !p.routes.delete(s.address)) return;
-    this.publish(p);
-  }
-
-  private dropRoutesVia(address: string): void {
-    for (const p of [...this.peers.values()]) if (p.routes.delete(address)) this.publish(p);
-  }
-
-  /** Emit `peer` when what we would tell changed, `peer-expired` when the last route went. */
-  private publish(p: CachedPeer): void {
-    const { peerId, name, proto, port, instance } = p.service;
-    if (p.routes.size === 0) {
-      this.peers.delete(peerId);
-      if (this.byInstance.get(instance) === peerId) this.byInstance.delete(instance);
-      if (this.peers.size < MAX_PEERS) this.cacheFullWarned = false;
-      if (p.current) this.emit('peer-expired', peerId);
-      return;
-    }
-    // Stay on the interface already told, while it lasts, so a peer seen on two does not flap.
-    const via = p.current && p.routes.has(p.current.interfaceAddress) ? p.current.interfaceAddress : p.routes.keys().next().value!;
-    const next: DiscoveredPeer = { peerId, name, proto, host: p.routes.get(via)!.host, port, interfaceAddress: via };
-    const c = p.current;
-    if (c && c.name === next.name && c.proto === next.proto && c.host === next.host && c.port === next.port && c.interfaceAddress === via)
-      return;
-    p.current = next;
-    this.emit('peer', next);
-  }
-
-  /** Expire routes past their TTL; ask again for those at 80% and 90% of it (RFC 6762 section 5.2). */
-  private sweep(): void {
-    const now = Date.now();
-    const refresh = new Set<string>();
-    let next = Infinity;
-    for (const p of [...this.peers.values()]) {
-      let changed = false;
-      for (const [via, r] of p.routes) {
-        while (r.refreshes < REFRESH_AT.length && dueAt(r) <= now) {
-          r.refreshes++;
-          refresh.add(via);
-        }
-        if (dueAt(r) <= now) {
-          p.routes.delete(via);
-          changed = true;
-        } else next = Math.min(next, dueAt(r));
-      }
-      if (changed) this.publish(p);
-    }
-    for (const via of refresh) {
-      const s = this.sockets.get(via);
-      if (s?.active) this.send(s, buildBrowseQuery(this.knownAnswers(s)), 'query');
-    }
-    this.scheduleSweep(next);
-  }
-
-  /** One timer for the earliest refresh or expiry, not a poll. */
-  private scheduleSweep(at: number): void {
-    if (at === Infinity || (this.sweepTimer && at >= this.sweepAt) || this.closing) return;
-    clearTimeout(this.sweepTimer);
-    this.sweepAt = at;
-    this.sweepTimer = setTimeout(
-      () => {
-        this.sweepTimer = undefined;
-        this.sweepAt = Infinity;
-        this.sweep();
-      },
-      Math.max(MIN_SWEEP_DELAY_MS, at - Date.now()),
-    );
-  }
-}
-
-/** When a route is next due: its next refresh query, or its expiry. */
-function dueAt(r: Route): number {
-  return r.seenAt + r.ttlSeconds * 1000 * (REFRESH_AT[r.refreshes] ?? 1);
-}
-
-/** Up, multicast-capable, non-internal interfaces, first IPv4 address of each. */
-function multicastInterfaces(): Iface[] {
-  const out: Iface[] = [];
-  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
-    const v4 = addrs?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (v4 && isUpAndMulticast(name)) out.push({ address: v4.address, netmask: v4.netmask });
-  }
-  return out;
-}
-
-/** IFF_UP and IFF_MULTICAST from sysfs on Linux; elsewhere (or unreadable) assumed. */
-function isUpAndMulticast(name: string): boolean {
-  if (process.platform !== 'linux') return true;
-  try {
-    const flags = Number.parseInt(fs.readFileSync(`/sys/class/net/${name}/flags`, 'utf8').trim(), 16);
-    return Number.isNaN(flags) || ((flags & 0x1) !== 0 && (flags & 0x1000) !== 0);
-  } catch {
-    return true;
-  }
-}
-
-/** Netmasks of given addresses from the system; an unknown one only matches itself. */
-function withNetmasks(addresses: string[]): Iface[] {
-  const all = Object.values(os.networkInterfaces()).flatMap((a) => a ?? []);
-  return [...new Set(addresses)].map((address) => ({
-    address,
-    netmask: all.find((a) => a.address === address)?.netmask ?? '255.255.255.255',
-  }));
 }
