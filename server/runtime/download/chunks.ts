@@ -7,6 +7,9 @@ import fs from 'node:fs/promises';
 
 export const CHUNK_SIZE = 4 * 1024 * 1024;
 
+/** Chunk requests in flight per source: enough to hide the gap at each chunk boundary (docs/DOWNLOADS.md). */
+export const REQUESTS_PER_SOURCE = Number(process.env.LANSPREAD_REQUESTS_PER_SOURCE) || 2;
+
 export function chunkCount(size: number, chunkSize: number): number {
   return size === 0 ? 0 : Math.ceil(size / chunkSize);
 }

@@ -13,7 +13,7 @@ import { LanspreadError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { requestData } from '../peers/peer-client.js';
 import type { TransportConnection } from '../transport/transport.js';
-import { chunkCount, hashFileChunks } from './chunks.js';
+import { REQUESTS_PER_SOURCE, chunkCount, hashFileChunks } from './chunks.js';
 import { ProgressMeter, type ProgressSnapshot } from './progress.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { ChunkScheduler, type Chunk } from './scheduler.js';
@@ -104,7 +104,10 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
     }
     if (reused > 0) opts.logger.info({ id: opts.id, reused }, 'verified chunks already on disk are kept');
 
-    const scheduler = new ChunkScheduler(chunks, { slotsPerPeer: opts.slotsPerPeer ?? 2, maxAttempts: opts.maxAttempts ?? 5 });
+    const scheduler = new ChunkScheduler(chunks, {
+      slotsPerPeer: opts.slotsPerPeer ?? REQUESTS_PER_SOURCE,
+      maxAttempts: opts.maxAttempts ?? 5,
+    });
     const emit = () => {
       const now = performance.now();
       const active = [...lastBytesAt.values()].filter((t) => now - t < SENDING_WINDOW_MS).length;
@@ -252,7 +255,7 @@ async function runWorkers(
     }
   };
 
-  const slots = opts.slotsPerPeer ?? 2;
+  const slots = opts.slotsPerPeer ?? REQUESTS_PER_SOURCE;
   const aborted = new Promise<never>((_, reject) => {
     if (opts.signal.aborted) reject(opts.signal.reason);
     opts.signal.addEventListener('abort', () => reject(opts.signal.reason), { once: true });
