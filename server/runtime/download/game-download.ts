@@ -17,6 +17,7 @@ import { REQUESTS_PER_SOURCE, chunkCount, hashFileChunks } from './chunks.js';
 import { ProgressMeter, type ProgressSnapshot } from './progress.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { ChunkScheduler, type Chunk } from './scheduler.js';
+import { ChunkWriter } from './chunk-writer.js';
 import { commitSentinel, parkSentinel, sweepSentinels } from './sentinel.js';
 import type { ValidatedGame } from './validate.js';
 
@@ -130,6 +131,7 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
       const idle = opts.requestTimeoutMs ?? 15_000;
       const stalled = () => body.destroy(new Error(`no data for ${idle} ms (${pos - chunk.offset} of ${chunk.length} bytes received)`));
       let timer = setTimeout(stalled, idle);
+      const writer = new ChunkWriter(file, chunk.offset);
       try {
         for await (const piece of body as AsyncIterable<Buffer>) {
           clearTimeout(timer);
@@ -137,8 +139,7 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
           if (pos + piece.length > chunk.offset + chunk.length) throw new Error('peer sent more than asked');
           await opts.limiter.take(piece.length, signal);
           hash.update(piece);
-          if (file.memory) piece.copy(file.memory, pos);
-          else await writeFully(file.handle!, piece, pos);
+          await writer.add(piece);
           pos += piece.length;
           counted += piece.length;
           meter.add(piece.length);
@@ -147,6 +148,7 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
           // The header said how long the answer is: done without waiting for the stream's end.
           if (pos === chunk.offset + chunk.length) break;
         }
+        await writer.flush();
       } catch (err) {
         meter.add(-counted);
         throw err;
@@ -294,14 +296,6 @@ async function verifiedChunks(
     if (h === expected[i]) ok.add(i);
   });
   return ok;
-}
-
-async function writeFully(handle: fs.FileHandle, buf: Buffer, position: number): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await handle.write(buf, off, buf.length - off, position + off);
-    off += bytesWritten;
-  }
 }
 
 async function closeAll(files: OpenFile[]): Promise<void> {
