@@ -18,5 +18,5 @@ VOLUME ["/games", "/state"]
 # 7420/tcp dashboard and API, 7421/udp QUIC, 5353/udp mDNS (use --network host for discovery)
 EXPOSE 7420/tcp 7421/udp 5353/udp
 
-ENTRYPOINT ["node", "dist/server/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/server/cli/main.js"]
 CMD ["serve"]

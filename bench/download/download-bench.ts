@@ -24,6 +24,7 @@ interface Proc {
 
 async function serve(games: string, state: string, peers: number[], env: Record<string, string> = {}): Promise<Proc> {
   const args = [
+    '--max-semi-space-size=2', // as the lanspread bin and npm start run it
     CLI,
     'serve',
     '--games',

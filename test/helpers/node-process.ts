@@ -39,6 +39,7 @@ export interface StartNodeOptions {
 export async function startNode(opts: StartNodeOptions): Promise<NodeProcess> {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (npm test does it)`);
   const args = [
+    '--max-semi-space-size=2', // as the lanspread bin and npm start run it
     CLI,
     'serve',
     '--games',
