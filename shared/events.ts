@@ -13,6 +13,17 @@ export interface LocalGame {
   size: number;
 }
 
+/** Progress of a transfer, as carried by the progress events. */
+export interface TransferProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  /** bytes per second, averaged */
+  speed: number;
+  etaSeconds: number | null;
+  /** peers actively sending */
+  peers: number;
+}
+
 export type PeerEvent =
   /** the local library changed (a scan found something different) */
   | { type: 'LocalLibraryChanged'; games: LocalGame[] }
@@ -21,15 +32,7 @@ export type PeerEvent =
   | { type: 'OperationsChanged'; operations: ActiveOperation[] }
   | { type: 'GotGameFiles'; id: string; files: GameFile[] }
   | { type: 'DownloadGameFilesBegin'; id: string; bytesTotal: number }
-  | {
-      type: 'DownloadGameFilesProgress';
-      id: string;
-      bytesDone: number;
-      bytesTotal: number;
-      speed: number;
-      etaSeconds: number | null;
-      peers: number;
-    }
+  | ({ type: 'DownloadGameFilesProgress'; id: string } & TransferProgress)
   | { type: 'DownloadGameFilesFinished'; id: string }
   | { type: 'DownloadGameFilesFailed'; id: string; error: ErrorInfo }
   | { type: 'DownloadGameFilesCancelled'; id: string }
@@ -38,15 +41,7 @@ export type PeerEvent =
   | { type: 'InstallGameFinished'; id: string }
   | { type: 'InstallGameFailed'; id: string; error: ErrorInfo }
   /** streamed install (SPEC section 6): bytes written into staging from the current peer */
-  | {
-      type: 'StreamInstallProgress';
-      id: string;
-      bytesDone: number;
-      bytesTotal: number;
-      speed: number;
-      etaSeconds: number | null;
-      peers: number;
-    }
+  | ({ type: 'StreamInstallProgress'; id: string } & TransferProgress)
   /** one peer's attempt failed and was rolled back; the next validated peer is tried */
   | { type: 'StreamInstallPeerFailed'; id: string; peerId: string; error: ErrorInfo }
   | { type: 'StreamInstallCancelled'; id: string }

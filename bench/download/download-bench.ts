@@ -42,7 +42,7 @@ async function serve(games: string, state: string, peers: number[], env: Record<
   for (const p of peers) args.push('--peer', `127.0.0.1:${p}`);
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, LANSPREAD_PING_INTERVAL_MS: '500' },
+    env: { ...process.env, LANSPREAD_PING_INTERVAL_MS: '500', ...env },
   });
   let out = '';
   return new Promise((resolve, reject) => {

@@ -49,15 +49,23 @@ describe.skipIf(!support.ok)('peers found by mDNS across network namespaces (rea
     const b = await nodeOn(net.hosts[1]!, gamesB);
     const [ida, idb] = [await selfId(a), await selfId(b)];
     const started = Date.now();
-    await waitFor(async () => ((await peerIds(a)).length === 1 && (await peerIds(b)).length === 1 ? true : undefined), 10_000, 'mDNS peering');
+    await waitFor(
+      async () => ((await peerIds(a)).length === 1 && (await peerIds(b)).length === 1 ? true : undefined),
+      10_000,
+      'mDNS peering',
+    );
     expect(await peerIds(a)).toEqual([idb]);
     expect(await peerIds(b)).toEqual([ida]);
     const addressOfB = (await a.get<Peer[]>('/api/peers'))[0]!.address;
     expect(addressOfB.startsWith(`${net.hosts[1]!.address}:`)).toBe(true);
-    await waitFor(async () => {
-      const [ga, gb] = [await a.get<Game[]>('/api/games'), await b.get<Game[]>('/api/games')];
-      return ga.find((g) => g.id === 'supertuxkart')?.peers === 1 && gb.find((g) => g.id === 'teeworlds')?.peers === 1 ? true : undefined;
-    }, 10_000 - (Date.now() - started), 'games exchanged');
+    await waitFor(
+      async () => {
+        const [ga, gb] = [await a.get<Game[]>('/api/games'), await b.get<Game[]>('/api/games')];
+        return ga.find((g) => g.id === 'supertuxkart')?.peers === 1 && gb.find((g) => g.id === 'teeworlds')?.peers === 1 ? true : undefined;
+      },
+      10_000 - (Date.now() - started),
+      'games exchanged',
+    );
   });
 
   it('M2: three nodes on three hosts all see each other', async () => {
