@@ -4,62 +4,39 @@
 // the plan validated, through directories that are real folders inside the
 // destination, and never more bytes than that entry's header declared. Data
 // moves between the WASM heap and the disk without intermediate copies.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, writeSync } from 'node:fs';
+import { constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { Extractor, type FileHeader, type SeekMethod } from 'node-unrar-js';
+import type { FileHeader, SeekMethod } from 'node-unrar-js';
 import { isInside } from './extract-verify.js';
+import { PlannedExtractor, type ArchiveHandle, type PlannedEntry } from './rar-extractor-base.js';
 import type { UnrarModule } from './rar-library.js';
 import { ExtractError, ExtractErrorCode } from './unpacker.js';
 
-/** An entry the preflight approved, in archive order. */
-export interface PlannedEntry {
-  /** the name as the library reports it (what it will ask to create) */
-  name: string;
-  /** safe path components under the destination */
-  segments: string[];
-  directory: boolean;
-  /** declared unpacked size */
-  size: number;
-}
+export type { PlannedEntry } from './rar-extractor-base.js';
 
 export interface DiskExtractorHooks {
   /** called after every successful write with the number of bytes written */
   onBytes(count: number, entry: PlannedEntry): void;
 }
 
-interface Handle {
-  fd: number;
-  pos: number;
-  size: number;
+interface Handle extends ArchiveHandle {
   writable: boolean;
 }
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
-export class DiskExtractor extends Extractor {
-  protected _filePath: string;
-  private readonly handles = new Map<number, Handle>();
+export class DiskExtractor extends PlannedExtractor<PlannedEntry, Handle> {
   private readonly verifiedDirs = new Set<string>();
-  private current: PlannedEntry | null = null;
-  private writtenForCurrent = 0;
-  private createdCurrent = false;
-  /** the first error one of the I/O hooks hit; it wins over what unrar reports */
-  failure: ExtractError | null = null;
-  /** a file other than the archive that unrar tried to open (the next volume) */
-  foreignOpen: string | null = null;
 
   constructor(
-    private readonly lib: UnrarModule,
+    lib: UnrarModule,
     archivePath: string,
-    private readonly label: string,
+    label: string,
     private readonly root: string,
     password: string,
     private readonly hooks: DiskExtractorHooks,
   ) {
-    super(lib, password);
-    this._filePath = archivePath;
-    // The Emscripten glue calls back into whichever extractor is registered here.
-    lib.extractor = this;
+    super(lib, archivePath, label, password);
   }
 
   /** Every header as the library reads it, without extracting anything. */
@@ -70,67 +47,9 @@ export class DiskExtractor extends Extractor {
     return { volume: arcHeader.flags.volume, headers };
   }
 
-  /**
-   * Extract the archive; `plan` must be the library's own listing of it, in
-   * order. Each header is matched against the plan before unrar touches it.
-   */
-  extractPlanned(plan: PlannedEntry[]): void {
-    let index = 0;
-    const { files } = this.extract({
-      files: (header) => {
-        this.finishEntry();
-        const entry = plan[index++];
-        if (!entry || entry.name !== header.name) {
-          throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}" changed while it was being extracted`);
-        }
-        this.current = entry;
-        this.writtenForCurrent = 0;
-        this.createdCurrent = false;
-        if (entry.directory) this.ensureDir(entry.segments);
-        return true;
-      },
-    });
-    for (const _ of files) {
-      // the work happens in the hooks; reading the iterator to its end closes the archive
-    }
-    this.finishEntry();
-    if (index !== plan.length) {
-      throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}" has fewer entries than its listing`);
-    }
-  }
-
-  /** Close whatever unrar left open (it does not on errors). */
-  dispose(): void {
-    for (const [fd] of this.handles) closeQuietly(fd);
-    this.handles.clear();
-  }
-
-  private finishEntry(): void {
-    const entry = this.current;
-    this.current = null;
-    if (!entry || entry.directory) return;
-    if (!this.createdCurrent) {
-      throw this.fail(
-        ExtractErrorCode.UnsafeEntry,
-        `archive "${this.label}": entry "${entry.name}" was not extracted as a regular file (link or special entry)`,
-      );
-    }
-    if (this.writtenForCurrent !== entry.size) {
-      throw this.fail(
-        ExtractErrorCode.Damaged,
-        `archive "${this.label}": entry "${entry.name}" has ${this.writtenForCurrent} bytes, its header says ${entry.size}`,
-      );
-    }
-  }
-
-  private fail(code: ExtractErrorCode, message: string, cause?: unknown): ExtractError {
-    const err = new ExtractError(code, message, {
-      archive: this.label,
-      ...(this.current ? { entry: this.current.name } : {}),
-      ...(cause === undefined ? {} : { cause }),
-    });
-    this.failure ??= err;
-    return err;
+  /** A folder entry is created as soon as its header is reached. */
+  protected beginEntry(entry: PlannedEntry): void {
+    if (entry.directory) this.ensureDir(entry.segments);
   }
 
   private ioFailure(err: unknown, doing: string): ExtractError {
@@ -182,7 +101,7 @@ export class DiskExtractor extends Extractor {
 
   protected create(filename: string): number {
     const entry = this.current;
-    if (!entry || entry.directory || entry.name !== filename || this.createdCurrent) {
+    if (!entry || entry.directory || entry.name !== filename || this.created) {
       throw this.fail(ExtractErrorCode.UnsafeEntry, `archive "${this.label}": unrar asked to create an unexpected file`);
     }
     try {
@@ -190,7 +109,7 @@ export class DiskExtractor extends Extractor {
       const target = path.join(dir, entry.segments[entry.segments.length - 1]!);
       const fd = openSync(target, CREATE_FLAGS, 0o644);
       this.handles.set(fd, { fd, pos: 0, size: 0, writable: true });
-      this.createdCurrent = true;
+      this.created = true;
       return fd;
     } catch (err) {
       throw this.ioFailure(err, 'creating');
@@ -216,7 +135,7 @@ export class DiskExtractor extends Extractor {
     if (!handle || !handle.writable || !entry) {
       throw this.fail(ExtractErrorCode.Failed, `archive "${this.label}": write to an unknown file`);
     }
-    if (this.writtenForCurrent + size > entry.size) {
+    if (this.written + size > entry.size) {
       throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}": entry "${entry.name}" holds more data than its header declares`);
     }
     try {
@@ -230,7 +149,7 @@ export class DiskExtractor extends Extractor {
     }
     handle.pos += size;
     handle.size = Math.max(handle.size, handle.pos);
-    this.writtenForCurrent += size;
+    this.written += size;
     this.hooks.onBytes(size, entry);
     return true;
   }
@@ -240,24 +159,10 @@ export class DiskExtractor extends Extractor {
   }
 
   protected seek(fd: number, pos: number, method: SeekMethod): boolean {
-    const handle = this.handles.get(fd);
-    if (!handle) return false;
-    const base = method === 'SET' ? 0 : method === 'END' ? handle.size : handle.pos;
-    const next = base + pos;
-    if (next < 0 || next > handle.size) return false;
-    handle.pos = next;
-    return true;
+    return this.seekHandle(fd, pos, method);
   }
 
   protected closeFile(fd: number): void {
-    if (this.handles.delete(fd)) closeQuietly(fd);
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
+    this.closeHandle(fd);
   }
 }

@@ -5,9 +5,9 @@
 // entry may receive no more bytes than its header declared, and it must end
 // with exactly that many. A sink that blocks blocks unrar with it: that is the
 // backpressure; a sink that throws (the transfer was cancelled) stops it.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { Extractor, type SeekMethod } from 'node-unrar-js';
-import type { PlannedEntry } from './rar-disk-extractor.js';
+import { fstatSync, openSync, readSync } from 'node:fs';
+import type { SeekMethod } from 'node-unrar-js';
+import { PlannedExtractor, type ArchiveHandle, type PlannedEntry } from './rar-extractor-base.js';
 import type { UnrarModule } from './rar-library.js';
 import { ExtractError, ExtractErrorCode } from './unpacker.js';
 
@@ -24,86 +24,24 @@ export interface EntrySink {
   fileEnd(entry: StreamEntry): void;
 }
 
-interface ArchiveHandle {
-  fd: number;
-  pos: number;
-  size: number;
-}
-
 /** The descriptor handed to unrar for the entry being extracted; never a real fd. */
 const OUTPUT_FD = 0x3fff_fff0;
 
-export class StreamExtractor extends Extractor {
-  protected _filePath: string;
-  private readonly handles = new Map<number, ArchiveHandle>();
-  private current: StreamEntry | null = null;
-  private written = 0;
-  private created = false;
-  /** the first error one of the hooks hit; it wins over what unrar reports */
-  failure: ExtractError | null = null;
-  /** a file other than the archive that unrar tried to open (the next volume) */
-  foreignOpen: string | null = null;
-
+export class StreamExtractor extends PlannedExtractor<StreamEntry, ArchiveHandle> {
   constructor(
-    private readonly lib: UnrarModule,
+    lib: UnrarModule,
     archivePath: string,
-    private readonly label: string,
+    label: string,
     private readonly sink: EntrySink,
   ) {
-    super(lib, '');
-    this._filePath = archivePath;
-    // The Emscripten glue calls back into whichever extractor is registered here.
-    lib.extractor = this;
+    super(lib, archivePath, label, '');
   }
 
-  /** Stream the archive; `plan` must be the library's own listing of it, in order. */
-  extractPlanned(plan: StreamEntry[]): void {
-    let index = 0;
-    const { files } = this.extract({
-      files: (header) => {
-        this.finishEntry();
-        const entry = plan[index++];
-        if (!entry || entry.name !== header.name) {
-          throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}" changed while it was being extracted`);
-        }
-        this.current = entry;
-        this.written = 0;
-        this.created = false;
-        this.guard(() => (entry.directory ? this.sink.dir(entry) : this.sink.file(entry)));
-        return true;
-      },
-    });
-    for (const _ of files) {
-      // the work happens in the hooks; reading the iterator to its end closes the archive
-    }
-    this.finishEntry();
-    if (index !== plan.length) {
-      throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}" has fewer entries than its listing`);
-    }
+  protected beginEntry(entry: StreamEntry): void {
+    this.guard(() => (entry.directory ? this.sink.dir(entry) : this.sink.file(entry)));
   }
 
-  /** Close whatever unrar left open (it does not on errors). */
-  dispose(): void {
-    for (const [fd] of this.handles) closeQuietly(fd);
-    this.handles.clear();
-  }
-
-  private finishEntry(): void {
-    const entry = this.current;
-    this.current = null;
-    if (!entry || entry.directory) return;
-    if (!this.created) {
-      throw this.fail(
-        ExtractErrorCode.UnsafeEntry,
-        `archive "${this.label}": entry "${entry.name}" was not extracted as a regular file (link or special entry)`,
-      );
-    }
-    if (this.written !== entry.size) {
-      throw this.fail(
-        ExtractErrorCode.Damaged,
-        `archive "${this.label}": entry "${entry.name}" has ${this.written} bytes, its header says ${entry.size}`,
-      );
-    }
+  protected override endFile(entry: StreamEntry): void {
     this.guard(() => this.sink.fileEnd(entry));
   }
 
@@ -118,16 +56,6 @@ export class StreamExtractor extends Extractor {
       }
       throw this.fail(ExtractErrorCode.Aborted, 'the streamed extraction was stopped by its consumer', err);
     }
-  }
-
-  private fail(code: ExtractErrorCode, message: string, cause?: unknown): ExtractError {
-    const err = new ExtractError(code, message, {
-      archive: this.label,
-      ...(this.current ? { entry: this.current.name } : {}),
-      ...(cause === undefined ? {} : { cause }),
-    });
-    this.failure ??= err;
-    return err;
   }
 
   // ---- the callbacks unrar makes (through the Emscripten glue) ----
@@ -198,25 +126,11 @@ export class StreamExtractor extends Extractor {
       const base = method === 'SET' ? 0 : this.written;
       return base + pos === this.written;
     }
-    const handle = this.handles.get(fd);
-    if (!handle) return false;
-    const base = method === 'SET' ? 0 : method === 'END' ? handle.size : handle.pos;
-    const next = base + pos;
-    if (next < 0 || next > handle.size) return false;
-    handle.pos = next;
-    return true;
+    return this.seekHandle(fd, pos, method);
   }
 
   protected closeFile(fd: number): void {
     if (fd === OUTPUT_FD) return;
-    if (this.handles.delete(fd)) closeQuietly(fd);
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
+    this.closeHandle(fd);
   }
 }

@@ -1,0 +1,145 @@
+// What DiskExtractor and StreamExtractor share: unrar may open only the
+// archive it was given (another name, i.e. the next volume, is recorded in
+// `foreignOpen` and refused), each header is matched against the preflight's
+// plan, in order, before unrar touches it, a file entry must have been created
+// as a regular file and end with exactly the bytes its header declared, the
+// first failure a hook hits is kept in `failure`, and whatever unrar left open
+// can be closed by dispose(). Where the bytes go is up to the subclass.
+import { closeSync } from 'node:fs';
+import { Extractor, type SeekMethod } from 'node-unrar-js';
+import type { UnrarModule } from './rar-library.js';
+import { ExtractError, ExtractErrorCode } from './unpacker.js';
+
+/** An entry the preflight approved, in archive order. */
+export interface PlannedEntry {
+  /** the name as the library reports it (what it will ask to create) */
+  name: string;
+  /** safe path components under the destination */
+  segments: string[];
+  directory: boolean;
+  /** declared unpacked size */
+  size: number;
+}
+
+/** An open file of the archive being read. */
+export interface ArchiveHandle {
+  fd: number;
+  pos: number;
+  size: number;
+}
+
+export abstract class PlannedExtractor<E extends PlannedEntry, H extends ArchiveHandle> extends Extractor {
+  protected _filePath: string;
+  protected readonly handles = new Map<number, H>();
+  protected current: E | null = null;
+  /** bytes unrar wrote for the current entry */
+  protected written = 0;
+  /** whether unrar created the current entry as a file */
+  protected created = false;
+  /** the first error one of the hooks hit; it wins over what unrar reports */
+  failure: ExtractError | null = null;
+  /** a file other than the archive that unrar tried to open (the next volume) */
+  foreignOpen: string | null = null;
+
+  constructor(
+    protected readonly lib: UnrarModule,
+    archivePath: string,
+    protected readonly label: string,
+    password: string,
+  ) {
+    super(lib, password);
+    this._filePath = archivePath;
+    // The Emscripten glue calls back into whichever extractor is registered here.
+    lib.extractor = this;
+  }
+
+  /** Called once a header has matched its planned entry, before unrar extracts it. */
+  protected abstract beginEntry(entry: E): void;
+
+  /** Called when a file entry ended complete. */
+  protected endFile(_entry: E): void {}
+
+  /** Extract the archive; `plan` must be the library's own listing of it, in order. */
+  extractPlanned(plan: E[]): void {
+    let index = 0;
+    const { files } = this.extract({
+      files: (header) => {
+        this.finishEntry();
+        const entry = plan[index++];
+        if (!entry || entry.name !== header.name) {
+          throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}" changed while it was being extracted`);
+        }
+        this.current = entry;
+        this.written = 0;
+        this.created = false;
+        this.beginEntry(entry);
+        return true;
+      },
+    });
+    for (const _ of files) {
+      // the work happens in the hooks; reading the iterator to its end closes the archive
+    }
+    this.finishEntry();
+    if (index !== plan.length) {
+      throw this.fail(ExtractErrorCode.Damaged, `archive "${this.label}" has fewer entries than its listing`);
+    }
+  }
+
+  /** Close whatever unrar left open (it does not on errors). */
+  dispose(): void {
+    for (const [fd] of this.handles) closeQuietly(fd);
+    this.handles.clear();
+  }
+
+  private finishEntry(): void {
+    const entry = this.current;
+    this.current = null;
+    if (!entry || entry.directory) return;
+    if (!this.created) {
+      throw this.fail(
+        ExtractErrorCode.UnsafeEntry,
+        `archive "${this.label}": entry "${entry.name}" was not extracted as a regular file (link or special entry)`,
+      );
+    }
+    if (this.written !== entry.size) {
+      throw this.fail(
+        ExtractErrorCode.Damaged,
+        `archive "${this.label}": entry "${entry.name}" has ${this.written} bytes, its header says ${entry.size}`,
+      );
+    }
+    this.endFile(entry);
+  }
+
+  protected fail(code: ExtractErrorCode, message: string, cause?: unknown): ExtractError {
+    const err = new ExtractError(code, message, {
+      archive: this.label,
+      ...(this.current ? { entry: this.current.name } : {}),
+      ...(cause === undefined ? {} : { cause }),
+    });
+    this.failure ??= err;
+    return err;
+  }
+
+  /** Move within an open archive handle; false when that would leave the file. */
+  protected seekHandle(fd: number, pos: number, method: SeekMethod): boolean {
+    const handle = this.handles.get(fd);
+    if (!handle) return false;
+    const base = method === 'SET' ? 0 : method === 'END' ? handle.size : handle.pos;
+    const next = base + pos;
+    if (next < 0 || next > handle.size) return false;
+    handle.pos = next;
+    return true;
+  }
+
+  protected closeHandle(fd: number): void {
+    if (this.handles.delete(fd)) closeQuietly(fd);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
