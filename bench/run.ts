@@ -12,7 +12,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<BenchResult[]>
   transport: { title: 'QUIC transport, 1 GiB between two processes', run: () => runTransportBench() },
   extract: { title: 'Extraction', run: () => runExtractBench() },
   download: { title: 'Downloads between nodes', run: () => runDownloadBench() },
-  chunks: { title: 'Chunk size (baseline: 4 MiB)', run: () => runChunkSizeBench() },
+  chunks: { title: 'Chunk size (baseline: 16 MiB, the default)', run: () => runChunkSizeBench() },
 };
 
 const wanted = process.argv.slice(2);

@@ -23,7 +23,9 @@ async function node(opts: { games?: string; state?: string; peers?: Node[]; args
   const games = opts.games ?? (await tempDir());
   const state = opts.state ?? (await tempDir());
   const args = ['--quic-port', '0', ...(opts.peers ?? []).flatMap((p) => ['--peer', `127.0.0.1:${p.quicPort}`]), ...(opts.args ?? [])];
-  const n = await startNode({ games, state, args, env: { LANSPREAD_PING_INTERVAL_MS: '500' } });
+  // Sources serve 4 MiB chunks (the default is 16 MiB) so that multi-chunk behaviour shows with small files;
+  // the receiver follows the chunk size in the file list.
+  const n = await startNode({ games, state, args, env: { LANSPREAD_PING_INTERVAL_MS: '500', LANSPREAD_CHUNK_BYTES: String(CHUNK) } });
   onTestFinished(() => n.stop('SIGKILL'));
   return { ...n, games, state };
 }

@@ -1,11 +1,13 @@
 // How files are cut into chunks. One chunk is one request on its own stream and
-// the unit of verification, retry and resume. 4 MiB was chosen by measurement
-// (docs/DOWNLOADS.md): smaller chunks cost per-request overhead and hash-list
-// size, larger ones make retries and the tail of a download coarse.
+// the unit of verification, retry and resume. 16 MiB was chosen by measurement
+// (docs/DOWNLOADS.md): each chunk starts a stream with a fresh flow-control
+// window and a round trip before its first byte, and fewer, larger chunks were
+// 26–35 % faster than 4 MiB ones on loopback; retries and resume stay at a
+// granularity small beside a game.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 
-export const CHUNK_SIZE = 4 * 1024 * 1024;
+export const CHUNK_SIZE = 16 * 1024 * 1024;
 
 /** Chunk requests in flight per source: enough to hide the gap at each chunk boundary (docs/DOWNLOADS.md). */
 export const REQUESTS_PER_SOURCE = Number(process.env.LANSPREAD_REQUESTS_PER_SOURCE) || 2;
