@@ -22,10 +22,7 @@ export async function makeGame(
 ): Promise<string> {
   const root = path.join(gameDir, id);
   await fs.mkdir(root, { recursive: true });
-  for (const [rel, content] of Object.entries(opts.files ?? {})) {
-    await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-    await fs.writeFile(path.join(root, rel), content);
-  }
+  await writeFiles(root, opts.files ?? {});
   if (opts.installed) await fs.mkdir(path.join(root, 'local'), { recursive: true });
   if (opts.version !== undefined) await fs.writeFile(path.join(root, 'version.ini'), `${opts.version}\n`);
   return root;
@@ -54,4 +51,36 @@ export async function rewriteKeepingMtime(file: string, bytes: Buffer): Promise<
   await fs.writeFile(file, bytes);
   await promisify(execFile)('touch', ['-r', ref, file]);
   await fs.rm(ref);
+}
+
+/** Write `files` (relative path → content) under `dir`, making folders as needed. */
+export async function writeFiles(dir: string, files: Record<string, string | Buffer>): Promise<void> {
+  for (const [rel, content] of Object.entries(files)) {
+    await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+    await fs.writeFile(path.join(dir, rel), content);
+  }
+}
+
+export const exists = (p: string): Promise<boolean> =>
+  fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
+
+/** Files (path → content) and folders (path/ → '') under `dir`; symlinks as '-> target'. */
+export async function tree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (rel: string) => {
+    for (const e of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      const abs = path.join(dir, r);
+      if (e.isSymbolicLink()) out[r] = `-> ${await fs.readlink(abs)}`;
+      else if (e.isDirectory()) {
+        out[`${r}/`] = '';
+        await walk(r);
+      } else out[r] = await fs.readFile(abs, 'utf8');
+    }
+  };
+  await walk('');
+  return out;
 }

@@ -20,7 +20,7 @@ import { openFileSource, scanRarArchive } from '../../server/runtime/install/rar
 import { getJson, postJson } from '../helpers/api.js';
 import { rarFixture } from '../helpers/fixtures.js';
 import { PROJECT_ROOT, startNode, type NodeProcess } from '../helpers/node-process.js';
-import { waitFor } from '../helpers/temp-dir.js';
+import { exists, waitFor, writeFiles } from '../helpers/temp-dir.js';
 
 // ------------------------------------------------------------ test kit
 
@@ -57,19 +57,6 @@ function archiveTree(file: string): Tree {
     return out;
   } finally {
     source.close();
-  }
-}
-
-const exists = (p: string) =>
-  fs.lstat(p).then(
-    () => true,
-    () => false,
-  );
-
-async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
-  for (const [rel, content] of Object.entries(files)) {
-    await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await fs.writeFile(path.join(dir, rel), content);
   }
 }
 

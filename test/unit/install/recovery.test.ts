@@ -19,34 +19,11 @@ import { createOwnedDir, OWNED_MARKER } from '../../../server/runtime/install/ow
 import { recoverAll } from '../../../server/runtime/install/recovery.js';
 import type { ExtractOptions, ExtractResult, Unpacker } from '../../../server/runtime/install/unpacker.js';
 import { startTestApp } from '../../helpers/runtime.js';
-import { makeGame, tempDir } from '../../helpers/temp-dir.js';
+import { exists, makeGame, tempDir, tree } from '../../helpers/temp-dir.js';
 
 // ------------------------------------------------------------ test kit
 
 type Tree = Record<string, string>;
-
-async function tree(dir: string): Promise<Tree> {
-  const out: Tree = {};
-  const walk = async (rel: string) => {
-    for (const e of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      const abs = path.join(dir, r);
-      if (e.isSymbolicLink()) out[r] = `-> ${await fs.readlink(abs)}`;
-      else if (e.isDirectory()) {
-        out[`${r}/`] = '';
-        await walk(r);
-      } else out[r] = await fs.readFile(abs, 'utf8');
-    }
-  };
-  await walk('');
-  return out;
-}
-
-const exists = (p: string) =>
-  fs.lstat(p).then(
-    () => true,
-    () => false,
-  );
 
 async function writeTree(dir: string, files: Tree): Promise<void> {
   for (const [rel, content] of Object.entries(files)) {

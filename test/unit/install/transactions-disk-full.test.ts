@@ -16,7 +16,7 @@ import { PeerRuntime } from '../../../server/runtime/runtime.js';
 import { silentLogger } from '../../../server/runtime/logger.js';
 import { rarFixture } from '../../helpers/fixtures.js';
 import { testCatalog } from '../../helpers/runtime.js';
-import { tempDir, waitFor } from '../../helpers/temp-dir.js';
+import { exists, tempDir, waitFor, writeFiles } from '../../helpers/temp-dir.js';
 
 const run = promisify(execFile);
 const OLD: Record<string, string> = { 'game.exe': 'old binary', 'data/one.map': 'old map' };
@@ -50,19 +50,6 @@ async function tree(dir: string): Promise<Record<string, string>> {
     out[rel] = (await fs.lstat(abs)).isDirectory() ? '' : await fs.readFile(abs, 'utf8');
   }
   return out;
-}
-
-const exists = (p: string) =>
-  fs.lstat(p).then(
-    () => true,
-    () => false,
-  );
-
-async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
-  for (const [rel, content] of Object.entries(files)) {
-    await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await fs.writeFile(path.join(dir, rel), content);
-  }
 }
 
 describe('install onto a full disk', () => {

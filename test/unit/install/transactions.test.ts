@@ -14,35 +14,11 @@ import { InstallService } from '../../../server/runtime/install/install-service.
 import { intentPath } from '../../../server/runtime/install/intent-journal.js';
 import { ExtractError, type ExtractOptions, type ExtractResult, type Unpacker } from '../../../server/runtime/install/unpacker.js';
 import { startTestApp } from '../../helpers/runtime.js';
-import { makeGame, tempDir, waitFor } from '../../helpers/temp-dir.js';
+import { exists, makeGame, tempDir, tree, waitFor } from '../../helpers/temp-dir.js';
 
 // ------------------------------------------------------------ test kit
 
 type Tree = Record<string, string>;
-
-/** Files (path → content) and folders (path/ → '') under `dir`; symlinks as '-> target'. */
-async function tree(dir: string): Promise<Tree> {
-  const out: Tree = {};
-  const walk = async (rel: string) => {
-    for (const e of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      const abs = path.join(dir, r);
-      if (e.isSymbolicLink()) out[r] = `-> ${await fs.readlink(abs)}`;
-      else if (e.isDirectory()) {
-        out[`${r}/`] = '';
-        await walk(r);
-      } else out[r] = await fs.readFile(abs, 'utf8');
-    }
-  };
-  await walk('');
-  return out;
-}
-
-const exists = (p: string) =>
-  fs.lstat(p).then(
-    () => true,
-    () => false,
-  );
 
 interface Script {
   /** throw this after writing `failAfter` files */
