@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import os from 'node:os';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { scanGameRoot } from '../../../../server/runtime/library/scanner.js';
 import { silentLogger } from '../../../../server/runtime/logger.js';
 import { makeGame, tempDir } from '../../../helpers/temp-dir.js';
@@ -105,14 +106,23 @@ describe('scanGameRoot', () => {
     await fs.chmod(dir, 0o755);
     const root = await makeGame(dir, 'g', { version: '1', files: { 'ok.eti': 'ok', 'locked/secret.eti': 'xxxx' } });
     await fs.chmod(path.join(root, 'locked'), 0o000);
-    const scanner = path.join(PROJECT_ROOT, 'dist/server/runtime/library/scanner.js');
-    const logger = path.join(PROJECT_ROOT, 'dist/server/runtime/logger.js');
-    const code = `const { scanGameRoot } = await import(${JSON.stringify(scanner)});
-      const { silentLogger } = await import(${JSON.stringify(logger)});
-      const e = await scanGameRoot(${JSON.stringify(dir)}, 'g', undefined, { trustDirMtimes: false, logger: silentLogger });
+    // The unprivileged user may not be able to read the project folder (a clone can be mode 0700):
+    // give it a copy of the compiled scanner and the two modules it imports.
+    const code = await fs.mkdtemp(path.join(os.tmpdir(), 'lanspread-scan-code-'));
+    onTestFinished(() => fs.rm(code, { recursive: true, force: true }));
+    for (const rel of ['library/scanner.js', 'constants.js', 'fs-util.js']) {
+      await fs.mkdir(path.dirname(path.join(code, rel)), { recursive: true });
+      await fs.copyFile(path.join(PROJECT_ROOT, 'dist/server/runtime', rel), path.join(code, rel));
+    }
+    await fs.writeFile(path.join(code, 'package.json'), '{"type":"module"}');
+    await fs.chmod(code, 0o755);
+    await fs.chmod(path.join(code, 'library'), 0o755);
+    const script = `const { scanGameRoot } = await import(${JSON.stringify(path.join(code, 'library', 'scanner.js'))});
+      const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+      const e = await scanGameRoot(${JSON.stringify(dir)}, 'g', undefined, { trustDirMtimes: false, logger: quiet });
       process.stdout.write(JSON.stringify(e.files.map((f) => f.path)));`;
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', code], { uid: 65534, gid: 65534 });
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534 });
       let text = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));
