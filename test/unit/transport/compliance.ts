@@ -105,19 +105,23 @@ export function runTransportCompliance(h: TransportHarness): void {
 
     it('runs many concurrent streams, more than the stream limit, each intact', async () => {
       const limit = 16;
-      const { conn } = await pair({ maxStreamsPerConnection: limit }, echo);
+      // Counted where it cannot race: the server sees a stream only once the
+      // client may open it, and its reading ends before the stream can free a
+      // slot (the slot frees only once both directions are done).
       let open = 0;
       let maxOpen = 0;
-      const one = async (i: number): Promise<boolean> => {
-        const s = await conn.openStream();
+      const { conn } = await pair({ maxStreamsPerConnection: limit }, (s) => {
         open++;
         maxOpen = Math.max(maxOpen, open);
+        s.once('end', () => open--);
+        echo(s);
+      });
+      const one = async (i: number): Promise<boolean> => {
+        const s = await conn.openStream();
         const data = randomBytes(1024 + ((i * 7919) % 48_000));
         const reply = readAll(s);
         s.end(data);
-        const back = await reply;
-        open--;
-        return back.equals(data);
+        return (await reply).equals(data);
       };
       const results = await Promise.all(Array.from({ length: 200 }, (_, i) => one(i)));
       expect(results.every(Boolean)).toBe(true);
