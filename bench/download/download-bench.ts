@@ -1,7 +1,8 @@
 // Whole-game downloads between real node processes over QUIC on loopback:
-// 1 GiB from one source and from two, beside the same bytes copied over Node's
-// TLS/TCP between two processes in the same run (the baseline), and the
-// receiver's peak RSS while it downloads a 4 GiB game (must stay flat).
+// 1 GiB from one source and from two, beside the transport's own single-stream
+// figure and Node's TLS/TCP, both measured in the same run; the CPU time all
+// the node processes used (how busy the machine was); and the receiver's peak
+// RSS while it downloads a 4 GiB game (must stay flat).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -9,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from '../bench-util.js';
+import { generateIdentity } from '../../server/runtime/transport/identity.js';
+import { runTransportCases } from '../transport/transport-bench.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'server', 'cli', 'main.js');
@@ -80,6 +83,22 @@ async function peakRss(pid: number): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  // fields after the command name, which is in parentheses and may hold spaces
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+interface Timed {
+  seconds: number;
+  rss: number;
+  /** CPU seconds of every node process (sources and receiver) during the download */
+  cpu: number;
+}
+
 async function makeSourceGame(games: string, size: number, sparse: boolean): Promise<void> {
   const root = path.join(games, ID);
   await fs.mkdir(root, { recursive: true });
@@ -97,12 +116,8 @@ async function makeSourceGame(games: string, size: number, sparse: boolean): Pro
   await fs.writeFile(path.join(root, 'version.ini'), '20240601\n');
 }
 
-/** One download of the game from `sources` (games folders); returns seconds and the receiver's peak RSS. */
-async function timedDownload(
-  work: string,
-  sourceGames: string[],
-  sourceEnv: Record<string, string> = {},
-): Promise<{ seconds: number; rss: number }> {
+/** One download of the game from `sources` (games folders): seconds, the receiver's peak RSS, and CPU used. */
+async function timedDownload(work: string, sourceGames: string[], sourceEnv: Record<string, string> = {}): Promise<Timed> {
   const procs: Proc[] = [];
   const receiverGames = await fs.mkdtemp(path.join(work, 'recv-'));
   try {
@@ -118,6 +133,7 @@ async function timedDownload(
       async () => ((await api<{ peers: number }>(r, `/api/games/${ID}`)).peers === sourceGames.length ? true : undefined),
       30_000,
     );
+    const cpu0 = await Promise.all(procs.map((p) => cpuSeconds(p.child.pid!)));
     const t0 = performance.now();
     // the payload is random bytes, not a RAR archive: download only, no automatic install
     await api(r, `/api/games/${ID}/download`, 'POST', { install: false });
@@ -127,41 +143,13 @@ async function timedDownload(
       return g.downloaded && g.operation === null ? true : undefined;
     }, 600_000);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = await Promise.all(procs.map((p) => cpuSeconds(p.child.pid!)));
     const rss = await peakRss(r.child.pid!);
-    return { seconds, rss };
+    return { seconds, rss, cpu: cpu1.reduce((sum, c, i) => sum + c - cpu0[i]!, 0) };
   } finally {
     for (const p of procs) p.child.kill('SIGKILL');
     await Promise.all(procs.map((p) => new Promise((res) => (p.child.exitCode !== null ? res(null) : p.child.once('exit', res)))));
     await fs.rm(receiverGames, { recursive: true, force: true });
-  }
-}
-
-/** The same bytes over Node's TLS/TCP between two processes: the ceiling of a Node process here. */
-async function tlsBaseline(bytes: number): Promise<number> {
-  const script = `
-    const tls = require('node:tls'); const fs = require('node:fs');
-    const [key, cert] = [fs.readFileSync(process.argv[1]), fs.readFileSync(process.argv[2])];
-    const total = Number(process.argv[3]); const block = Buffer.alloc(1 << 20, 7);
-    const server = tls.createServer({ key, cert }, (s) => { let sent = 0; const pump = () => { while (sent < total) { sent += block.length; if (!s.write(block)) return s.once('drain', pump); } s.end(); }; pump(); });
-    server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));`;
-  const server = spawn(
-    process.execPath,
-    ['-e', script, path.join(ROOT, 'certs', 'key.pem'), path.join(ROOT, 'certs', 'cert.pem'), String(bytes)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  try {
-    const port = await new Promise<number>((resolve) => server.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
-    const client = `
-      const tls = require('node:tls'); const t0 = performance.now(); let got = 0;
-      const s = tls.connect({ port: ${port}, host: '127.0.0.1', rejectUnauthorized: false }, () => {});
-      s.on('data', (d) => { got += d.length; }); s.on('end', () => { process.stdout.write(String((performance.now() - t0) / 1000)); });`;
-    const c = spawn(process.execPath, ['-e', client], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    await new Promise((r) => c.once('exit', r));
-    return Number(out);
-  } finally {
-    server.kill('SIGKILL');
   }
 }
 
@@ -173,28 +161,50 @@ export async function runDownloadBench(): Promise<BenchResult[]> {
     const srcB = path.join(work, 'src-b');
     await makeSourceGame(srcA, size, false);
     await fs.cp(srcA, srcB, { recursive: true });
-    const tls = await tlsBaseline(size);
+    // the baselines: the transport alone (one stream, LAN-size datagrams) and Node's TLS/TCP, same bytes, same run
+    const [tls, quic] = await runTransportCases({
+      bytes: size,
+      parallel: 1,
+      datagramSizes: [1452],
+      identity: await generateIdentity({ commonName: 'bench' }),
+    });
     // Sources hash their files on the first GetGame; warm that cache so the figures measure transfer.
     await timedDownload(work, [srcA]);
     await timedDownload(work, [srcB]);
     const one = await timedDownload(work, [srcA]);
     const two = await timedDownload(work, [srcA, srcB]);
     const mibs = (s: number) => size / MiB / s;
+    const cores = os.cpus().length;
+    const note = (t: Timed, processes: number) =>
+      `${processes} processes used ${(t.cpu / (size / GiB)).toFixed(1)} CPU s/GiB, ` +
+      `${((100 * t.cpu) / (t.seconds * cores)).toFixed(0)}% of ${cores} cores; receiver peak RSS ${(t.rss / MiB).toFixed(0)} MiB`;
     const results: BenchResult[] = [
-      { name: `baseline: ${size / MiB} MiB over Node TLS/TCP, two processes`, value: mibs(tls), unit: 'MiB/s', ratio: 1 },
+      {
+        name: `baseline: ${size / MiB} MiB over the QUIC transport, 1 stream, two processes`,
+        value: quic!.mibPerSecond,
+        unit: 'MiB/s',
+        ratio: 1,
+        note: `${quic!.cpuSecondsPerGiB.toFixed(1)} CPU s/GiB, ${((100 * quic!.cpuSecondsPerGiB * (size / GiB)) / (quic!.seconds * cores)).toFixed(0)}% of ${cores} cores`,
+      },
+      {
+        name: `${size / MiB} MiB over Node TLS/TCP, two processes`,
+        value: tls!.mibPerSecond,
+        unit: 'MiB/s',
+        ratio: tls!.mibPerSecond / quic!.mibPerSecond,
+      },
       {
         name: `download of a ${size / MiB} MiB game from 1 source`,
         value: mibs(one.seconds),
         unit: 'MiB/s',
-        ratio: mibs(one.seconds) / mibs(tls),
-        note: `receiver peak RSS ${(one.rss / MiB).toFixed(0)} MiB`,
+        ratio: mibs(one.seconds) / quic!.mibPerSecond,
+        note: note(one, 2),
       },
       {
         name: `download of a ${size / MiB} MiB game from 2 sources`,
         value: mibs(two.seconds),
         unit: 'MiB/s',
-        ratio: mibs(two.seconds) / mibs(tls),
-        note: `receiver peak RSS ${(two.rss / MiB).toFixed(0)} MiB`,
+        ratio: mibs(two.seconds) / quic!.mibPerSecond,
+        note: note(two, 3),
       },
     ];
     await fs.rm(srcB, { recursive: true, force: true });

@@ -19,6 +19,8 @@ export interface TransportBenchOptions {
   cpuProfileDir?: string;
   /** Give up on a case after this long. */
   timeoutMs?: number;
+  /** The peers' key and certificate; a fresh one when absent. */
+  identity?: Identity;
 }
 
 export interface TransportCase {
@@ -132,7 +134,7 @@ export async function runTransportCases(options: TransportBenchOptions = {}): Pr
   const bytes = options.bytes ?? 2 ** 30;
   const parallel = options.parallel ?? 4;
   const sizes = options.datagramSizes ?? [1452, 1350];
-  const identity = await generateIdentity({ commonName: 'bench' });
+  const identity = options.identity ?? (await generateIdentity({ commonName: 'bench' }));
   const cases: TransportCase[] = [];
   const widths = parallel > 1 ? [1, parallel] : [1];
   for (const n of widths) cases.push(await runCase('tls', n, bytes, identity, options));
