@@ -1,5 +1,5 @@
 // Downloads between real `lanspread serve` processes over QUIC on loopback,
-// 4 MiB chunks. Scenario ids D1–D9 in docs/SCENARIOS.md.
+// 4 MiB chunks. Scenario ids D1–D11 in docs/SCENARIOS.md.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -63,6 +63,12 @@ async function settled(n: Node, timeoutMs = 60_000): Promise<Game> {
 }
 
 const fileOf = (n: Node, rel = 'openttd.eti') => fs.readFile(path.join(n.games, ID, rel));
+
+/** Every file below `root`, as relative paths with `/`. */
+async function listFiles(root: string): Promise<string[]> {
+  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => !e.isDirectory()).map((e) => path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+}
 
 describe('downloads between real nodes', () => {
   it('D1: two sources split a four-chunk file exactly two and two, byte-identical', async () => {
@@ -279,5 +285,37 @@ describe('downloads between real nodes', () => {
     const remaining = 6 * CHUNK - last.bytesDone;
     expect((Date.now() - lifted) / 1000).toBeLessThan(remaining / (3 * MiB));
     expect(Buffer.compare(await fileOf(r), payload)).toBe(0);
+  });
+
+  it('D11: a game of 20 files and version.ini arrives as exactly 21 chunks over 21 distinct paths, each once', async () => {
+    // each file smaller than a chunk, in three folders, so every file is exactly one chunk
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 20; i++)
+      files[`${['', 'data/', 'data/maps/'][i % 3]}part-${i}.bin`] = randomBytes(1024 + ((i * 104_729) % (CHUNK - 1024)));
+    const a = await source(Buffer.alloc(0), { files });
+    const b = await source(Buffer.alloc(0), { files });
+    // the archive named by `source` is empty here: one more path, no bytes
+    const all = { ...files, 'openttd.eti': Buffer.alloc(0), 'version.ini': Buffer.from('20240601\n') };
+    const r = await node({ peers: [a, b] });
+    await seesSources(r, 2);
+    expect((await postJson(r.url, `/api/games/${ID}/download`, DOWNLOAD_ONLY)).status).toBe(202);
+    expect(await settled(r)).toMatchObject({ downloaded: true, lastError: null });
+    const finished = r
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"download finished"'))
+      .map((l) => JSON.parse(l) as { chunksByPeer: Record<string, number> });
+    expect(finished).toHaveLength(1);
+    const perPeer = Object.values(finished[0]!.chunksByPeer);
+    // the empty archive needs no chunk: 20 files and version.ini
+    expect(perPeer.reduce((x, y) => x + y, 0)).toBe(21);
+    expect(perPeer).toHaveLength(2); // both sources served
+    // nothing was fetched twice: the sources sent exactly the game's bytes between them
+    const total = Object.values(all).reduce((n, f) => n + f.length, 0);
+    expect((await uploaded(a)) + (await uploaded(b))).toBe(total);
+    // the receiver's root holds exactly these paths, each byte-identical
+    const got = await listFiles(path.join(r.games, ID));
+    expect(got.sort()).toEqual(Object.keys(all).sort());
+    for (const [rel, bytes] of Object.entries(all)) expect(Buffer.compare(await fileOf(r, rel), bytes), rel).toBe(0);
   });
 });
