@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createNetwork, type Host, type Network } from '../helpers/netns.js';
 import { randomPeerId, startMdnsNode } from '../helpers/mdns-node.js';
+import { requirePrerequisite, skipSuite, skipTest } from '../helpers/skip.js';
 
 const TOOLS = ['dbus-daemon', 'avahi-daemon', 'avahi-browse', 'avahi-publish', 'mount'];
 
@@ -21,7 +22,6 @@ function support(): { ok: boolean; reason?: string } {
 }
 
 const available = support();
-if (!available.ok) console.warn(`avahi-interop skipped: ${available.reason}`);
 
 /** One line of `avahi-browse -p -r`: `=;iface;IPv4;name;type;domain;host;address;port;"txt" "txt"`. */
 interface Resolved {
@@ -78,7 +78,9 @@ function waitForOutput(child: ChildProcess, output: () => string, pattern: RegEx
   });
 }
 
-describe.skipIf(!available.ok)('Avahi interoperability', () => {
+describe.skipIf(skipSuite(available, 'Avahi interop'))('Avahi interoperability', () => {
+  beforeAll(() => requirePrerequisite(available, 'Avahi interop'));
+
   let net: Network | undefined;
   let ours: Host;
   let avahiHost: Host;
@@ -176,7 +178,7 @@ describe.skipIf(!available.ok)('Avahi interoperability', () => {
     const node = await startMdnsNode(ours, { name: 'interop node' });
     await new Promise((r) => setTimeout(r, 1_500));
     const unavailable = await startAvahi();
-    if (unavailable) ctx.skip(unavailable);
+    if (unavailable) skipTest(ctx, unavailable);
     let found: Resolved | undefined;
     let last = '';
     const deadline = Date.now() + 10_000;
@@ -193,7 +195,7 @@ describe.skipIf(!available.ok)('Avahi interoperability', () => {
 
   it('a service published with avahi-publish is discovered, and its withdrawal expires it', async (ctx) => {
     const unavailable = await startAvahi();
-    if (unavailable) ctx.skip(unavailable);
+    if (unavailable) skipTest(ctx, unavailable);
     const id = randomPeerId();
     const port = 40_000 + Math.floor(Math.random() * 20_000);
     const publisher = avahiHost.spawn(
@@ -218,7 +220,7 @@ describe.skipIf(!available.ok)('Avahi interoperability', () => {
 
   it('on the same host as avahi-daemon, both share port 5353 and see each other', async (ctx) => {
     const unavailable = await startAvahi();
-    if (unavailable) ctx.skip(unavailable);
+    if (unavailable) skipTest(ctx, unavailable);
     const id = randomPeerId();
     const publisher = avahiHost.spawn(
       'avahi-publish',

@@ -2,10 +2,11 @@
 // real multicast: each host runs MdnsDiscovery in its own process.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PEERS } from '../../server/runtime/discovery/index.js';
 import { canUseNetns, createNetwork, type Host } from '../helpers/netns.js';
 import { startMdnsNode, type MdnsNode } from '../helpers/mdns-node.js';
+import { requirePrerequisite, skipSuite } from '../helpers/skip.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -32,7 +33,6 @@ mdns.on('ready', async () => {
 `;
 
 const netns = canUseNetns();
-if (!netns.ok) console.warn(`discovery-mdns scenarios skipped: ${netns.reason}`);
 
 async function sees(observer: MdnsNode, target: MdnsNode, address: string, interfaceAddress?: string): Promise<void> {
   const p = await observer.waitForPeer(target.peerId, 5_000, (x) => x.host === address);
@@ -46,7 +46,9 @@ async function sees(observer: MdnsNode, target: MdnsNode, address: string, inter
   if (interfaceAddress) expect(p.interfaceAddress).toBe(interfaceAddress);
 }
 
-describe.skipIf(!netns.ok)('mDNS discovery between hosts', () => {
+describe.skipIf(skipSuite(netns, 'mDNS discovery'))('mDNS discovery between hosts', () => {
+  beforeAll(() => requirePrerequisite(netns, 'mDNS discovery'));
+
   it('two hosts discover each other: peer id, address and port', async () => {
     const net = await createNetwork(2);
     const [h0, h1] = net.hosts as [Host, Host];

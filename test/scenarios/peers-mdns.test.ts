@@ -1,14 +1,14 @@
 // Real `lanspread serve` processes in separate network namespaces (hosts joined
 // by bridges), finding each other only by mDNS. Scenario ids M1–M3 in
 // docs/SCENARIOS.md. Needs root and `ip netns`; skipped with the reason otherwise.
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Game, Peer } from '../../shared/api.js';
 import { canUseNetns, createNetwork, type Host } from '../helpers/netns.js';
 import { startNode, type NodeProcess } from '../helpers/node-process.js';
 import { makeGame, tempDir, waitFor } from '../helpers/temp-dir.js';
+import { requirePrerequisite, skipSuite } from '../helpers/skip.js';
 
 const support = canUseNetns();
-if (!support.ok) console.warn(`skipping mDNS scenarios between namespaces: ${support.reason}`);
 
 interface HostNode {
   host: Host;
@@ -38,7 +38,9 @@ async function nodeOn(host: Host, games?: string): Promise<HostNode> {
 const peerIds = async (n: HostNode) => (await n.get<Peer[]>('/api/peers')).map((p) => p.peerId).sort();
 const selfId = async (n: HostNode) => (await n.get<{ peerId: string }>('/api/health')).peerId;
 
-describe.skipIf(!support.ok)('peers found by mDNS across network namespaces (real processes)', () => {
+describe.skipIf(skipSuite(support, 'mDNS peers'))('peers found by mDNS across network namespaces (real processes)', () => {
+  beforeAll(() => requirePrerequisite(support, 'mDNS peers'));
+
   it('M1: two nodes on two hosts find each other and exchange libraries within 10 s', async () => {
     const net = await createNetwork(2);
     const gamesA = await tempDir();

@@ -17,6 +17,7 @@ import { silentLogger } from '../../../server/runtime/logger.js';
 import { rarFixture } from '../../helpers/fixtures.js';
 import { testCatalog } from '../../helpers/runtime.js';
 import { exists, tempDir, waitFor, writeFiles } from '../../helpers/temp-dir.js';
+import { skipTest } from '../../helpers/skip.js';
 
 const run = promisify(execFile);
 const OLD: Record<string, string> = { 'game.exe': 'old binary', 'data/one.map': 'old map' };
@@ -29,7 +30,7 @@ async function smallDisk(ctx: TestContext): Promise<string> {
     await run('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dir]);
   } catch (err) {
     await fs.rmdir(dir);
-    ctx.skip(`cannot mount a small tmpfs here (needs root): ${(err as Error).message.split('\n')[0]}`);
+    skipTest(ctx, `cannot mount a small tmpfs here (needs root): ${(err as Error).message.split('\n')[0]}`);
   }
   ctx.onTestFinished(async () => {
     await run('umount', [dir]).catch(() => run('umount', ['-l', dir]));
