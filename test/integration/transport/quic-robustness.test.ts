@@ -33,7 +33,7 @@ describe('quic endpoint under junk traffic', () => {
       key: serverId.key,
       cert: serverId.cert,
       maxConnectionsPerAddress: 4,
-      connectTimeoutMs: 1500,
+      connectTimeoutMs: 3000,
       keepAliveIntervalMs: 200,
     });
     cleanups.push(() => server.close());
@@ -80,7 +80,7 @@ describe('quic endpoint under junk traffic', () => {
     await sleep(100);
     expect(server.stats().droppedDatagrams).toBeGreaterThan(baseline.droppedDatagrams + 1000);
     // Junk leaves no state behind, not even until the handshake timeout.
-    expect(performance.now() - t0).toBeLessThan(1400);
+    expect(performance.now() - t0).toBeLessThan(2500);
     expect(server.stats()).toMatchObject({ connections: baseline.connections, routes: baseline.routes });
 
     await send(freshInitials(10, clientId));
@@ -96,7 +96,7 @@ describe('quic endpoint under junk traffic', () => {
     expect(await roundTrip(await fresh.connect(at), 'new client')).toBe('new client');
 
     // Half-open handshakes from the junk are dropped after the connect timeout.
-    await sleep(2200);
+    await sleep(3700);
     expect(server.stats().connections).toBe(baseline.connections + 1);
     expect(await roundTrip(conn, 'after')).toBe('after');
   });
