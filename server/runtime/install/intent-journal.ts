@@ -29,6 +29,8 @@ export interface InstallIntent {
   /** the game dir the operation works in (the setting may change later) */
   gameDir: string;
   startedAt: string;
+  /** the operation made the game's folder itself (a streamed install): rolling back removes it again if empty */
+  createdRoot?: true;
 }
 
 export const INTENT_FILE = 'install_intent.json';
@@ -59,6 +61,7 @@ export function isIntent(value: unknown, id?: string): value is InstallIntent {
   const v = value as Partial<InstallIntent>;
   if (v.version !== 1 || !isGameId(v.id) || (id !== undefined && v.id !== id)) return false;
   if (typeof v.gameDir !== 'string' || !path.isAbsolute(v.gameDir) || typeof v.startedAt !== 'string') return false;
+  if (v.createdRoot !== undefined && v.createdRoot !== true) return false;
   const phases = PHASES[v.kind as IntentKind] as readonly string[] | undefined;
   return phases !== undefined && typeof v.phase === 'string' && phases.includes(v.phase);
 }

@@ -11,7 +11,7 @@ import { isGameId } from '../../../shared/game-id.js';
 import { toErrorInfo } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { clearIntent, listIntentIds, readIntent, type IntentKind, type Phase } from './intent-journal.js';
-import { gameLayout, settle, sweepOrphans, TRASH_PREFIX, type TxContext } from './transactions.js';
+import { gameLayout, removeEmptyRoot, settle, sweepOrphans, TRASH_PREFIX, type GameLayout, type TxContext } from './transactions.js';
 
 export interface RecoveredGame {
   id: string;
@@ -62,6 +62,7 @@ async function settleIntent(stateDir: string, id: string, report: RecoveryReport
   let game: RecoveredGame;
   try {
     const outcome = await settle(layout, intent.kind, intent.phase, context(report, logger, true));
+    if (outcome === 'old' && intent.createdRoot) await removeCreatedRoot(layout, id, logger);
     await clearIntent(stateDir, id);
     game = { id, kind: intent.kind, phase: intent.phase, outcome };
     logger.info({ id, kind: intent.kind, phase: intent.phase, outcome, root: layout.root }, 'recovered an interrupted operation');
@@ -71,6 +72,16 @@ async function settleIntent(stateDir: string, id: string, report: RecoveryReport
   }
   report.games.push(game);
   return game;
+}
+
+/** The interrupted operation had made the game's folder: back to before means without it, if nothing else is in it. */
+async function removeCreatedRoot(layout: GameLayout, id: string, logger: Logger): Promise<void> {
+  try {
+    if (await removeEmptyRoot(layout))
+      logger.info({ id, root: layout.root }, 'removed the empty game folder the interrupted operation created');
+  } catch (err) {
+    logger.warn({ id, root: layout.root, err: (err as Error).message }, 'cannot remove the game folder');
+  }
 }
 
 async function sweepGame(gameDir: string, id: string, report: RecoveryReport, logger: Logger): Promise<void> {

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import { INSTALL_DIR, SENTINEL_FILE } from '../constants.js';
 import { LanspreadError } from '../errors.js';
-import { fsyncDir } from '../fs-util.js';
+import { fsyncDir, isErrno } from '../fs-util.js';
 import type { IntentKind, Phase } from './intent-journal.js';
 import { createOwnedDir, dirState, isRealDir, lstatOrNull, removeOwnedDir } from './owned-dir.js';
 
@@ -259,6 +259,18 @@ export async function rollForwardInstall(l: GameLayout, kind: 'install' | 'updat
 }
 
 /** Uninstall: park `local/` inside the owned removal folder. */
+/** Removes the game's folder if it is empty (one a rolled-back streamed install made); whether it did. */
+export async function removeEmptyRoot(l: GameLayout): Promise<boolean> {
+  try {
+    await fs.rmdir(l.root);
+  } catch (err) {
+    if (isErrno(err, 'ENOTEMPTY', 'EEXIST', 'ENOENT')) return false;
+    throw err;
+  }
+  await fsyncDir(l.gameDir);
+  return true;
+}
+
 export async function parkLocalForRemoval(l: GameLayout, ctx: TxContext): Promise<void> {
   if (!(await isRealDir(l.local)) || (await lstatOrNull(l.removingContent))) return;
   await ensureOwned(l.removing, 'uninstall', ctx);

@@ -14,7 +14,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { LanspreadError } from '../errors.js';
 import { isErrno } from '../fs-util.js';
-import { clearIntent, writeIntent, type Phase } from '../install/intent-journal.js';
+import { clearIntent, writeIntent, type InstallIntent, type Phase } from '../install/intent-journal.js';
 import { fsyncTree, lstatOrNull } from '../install/owned-dir.js';
 import {
   backUpLocal,
@@ -25,6 +25,7 @@ import {
   gameLayout,
   InstallErrorCode,
   promoteStaging,
+  removeEmptyRoot,
   rollBackInstall,
   type GameLayout,
   type TxContext,
@@ -88,6 +89,8 @@ export class StreamAttempt {
     try {
       await fs.mkdir(this.layout.root);
       this.createdRoot = true;
+      // said in the intent too, so that recovery after a crash removes the folder again
+      await this.enter('extracting');
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw err;
     }
@@ -134,11 +137,10 @@ export class StreamAttempt {
     }
     if (this.createdRoot) {
       try {
-        await fs.rmdir(this.layout.root);
-        this.deps.logger.info({ id: this.deps.id }, 'removed the empty game folder this attempt created');
+        if (await removeEmptyRoot(this.layout))
+          this.deps.logger.info({ id: this.deps.id }, 'removed the empty game folder this attempt created');
       } catch (err) {
-        if (!isErrno(err, 'ENOTEMPTY', 'EEXIST', 'ENOENT'))
-          this.deps.logger.warn({ id: this.deps.id, err: (err as Error).message }, 'cannot remove the game folder');
+        this.deps.logger.warn({ id: this.deps.id, err: (err as Error).message }, 'cannot remove the game folder');
       }
     }
     return true;
@@ -146,7 +148,9 @@ export class StreamAttempt {
 
   private async enter(phase: Phase): Promise<void> {
     const { stateDir, id } = this.deps;
-    await writeIntent(stateDir, { version: 1, id, kind: this.kind, phase, gameDir: this.layout.gameDir, startedAt: this.startedAt });
+    const intent: InstallIntent = { version: 1, id, kind: this.kind, phase, gameDir: this.layout.gameDir, startedAt: this.startedAt };
+    if (this.createdRoot) intent.createdRoot = true;
+    await writeIntent(stateDir, intent);
     this.intentWritten = true;
   }
 }

@@ -17,6 +17,7 @@ import { InstallService } from '../../../server/runtime/install/install-service.
 import { intentPath, writeIntent, type IntentKind } from '../../../server/runtime/install/intent-journal.js';
 import { createOwnedDir, OWNED_MARKER } from '../../../server/runtime/install/owned-dir.js';
 import { recoverAll } from '../../../server/runtime/install/recovery.js';
+import { StreamAttempt } from '../../../server/runtime/stream-install/stream-transaction.js';
 import type { ExtractOptions, ExtractResult, Unpacker } from '../../../server/runtime/install/unpacker.js';
 import { startTestApp } from '../../helpers/runtime.js';
 import { exists, makeGame, tempDir, tree } from '../../helpers/temp-dir.js';
@@ -286,6 +287,48 @@ describe('recovery of hand-made states', () => {
     ]);
     expect(await exists(intentPath(stateDir, 'alpha'))).toBe(false);
     expect(await exists(intentPath(stateDir, 'bravo'))).toBe(false);
+  });
+
+  it('removes the game folder a crashed streamed install created, only when the intent says so and it is empty', async () => {
+    const gameDir = await tempDir();
+    const stateDir = await tempDir();
+    // each crashed right after making its staging: alpha and bravo made their folder, charlie's existed
+    const roots: Record<string, string> = {};
+    for (const id of ['alpha', 'bravo', 'charlie']) {
+      roots[id] = path.join(gameDir, id);
+      await fs.mkdir(roots[id]);
+      await owned(path.join(roots[id], '.local.installing'), { 'local/game.exe': 'half' });
+      const intent = { version: 1 as const, id, kind: 'install' as const, phase: 'extracting' as const, gameDir, startedAt: 'x' };
+      await writeIntent(stateDir, id === 'charlie' ? intent : { ...intent, createdRoot: true });
+    }
+    await fs.writeFile(path.join(roots.bravo!, 'notes.txt'), 'the user put this here since');
+    const report = await recoverAll({ stateDir, gameDir, logger: silentLogger });
+    expect(report.games.map((g) => [g.id, g.outcome])).toEqual([
+      ['alpha', 'old'],
+      ['bravo', 'old'],
+      ['charlie', 'old'],
+    ]);
+    expect(await exists(roots.alpha!)).toBe(false);
+    expect(await tree(roots.bravo!)).toEqual({ 'notes.txt': 'the user put this here since' });
+    expect(await tree(roots.charlie!)).toEqual({});
+  });
+
+  it('a streamed install that died after opening: recovery removes the folder it made, keeps one that was there', async () => {
+    const gameDir = await tempDir();
+    const stateDir = await tempDir();
+    await fs.mkdir(path.join(gameDir, 'bravo'));
+    for (const id of ['alpha', 'bravo']) {
+      const attempt = new StreamAttempt({ stateDir, gameDir, id, logger: silentLogger });
+      await attempt.open();
+      await fs.writeFile(path.join(attempt.destDir, 'game.exe'), 'half'); // then the process dies
+    }
+    const report = await recoverAll({ stateDir, gameDir, logger: silentLogger });
+    expect(report.games.map((g) => [g.id, g.outcome])).toEqual([
+      ['alpha', 'old'],
+      ['bravo', 'old'],
+    ]);
+    expect(await fs.readdir(gameDir)).toEqual(['bravo']);
+    expect(await tree(path.join(gameDir, 'bravo'))).toEqual({});
   });
 
   it('drops a corrupt intent and settles an intent in a former game dir there', async () => {
