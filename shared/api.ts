@@ -111,6 +111,10 @@ export const Peer = Type.Object({
   games: Type.Integer({ minimum: 0 }),
   lastSeen: Type.String({ format: 'date-time' }),
   rttMs: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+  /** the wire protocol version the peer said Hello with */
+  protocolVersion: Type.Integer({ minimum: 1 }),
+  /** whether that is the version this node speaks */
+  compatible: Type.Boolean(),
 });
 export type Peer = Static<typeof Peer>;
 

@@ -2,7 +2,19 @@
 // operation events patch the list. The browser test cannot reach these without peers.
 import { describe, expect, it } from 'vitest';
 import type { Game } from '../../shared/api.js';
-import { applyOperations, applyProgress, filterGames, gameActions, gameState, hasUpdate } from '../../web/src/lib/library.js';
+import { HISTORY_LENGTH, addToHistory, outcomeOf, type HistoryEntry } from '../../web/src/lib/history.js';
+import {
+  NO_PEER_REASON,
+  OFFLINE_REASON,
+  applyOperations,
+  applyProgress,
+  filterGames,
+  gameActions,
+  gameState,
+  hasUpdate,
+  sortGames,
+  type SortKey,
+} from '../../web/src/lib/library.js';
 
 const game = (over: Partial<Game> = {}): Game => ({
   id: 'alpha',
@@ -29,20 +41,34 @@ describe('game state and actions', () => {
     expect(gameState(game({ downloaded: true, installed: true, version: '2' }))).toBe('installed');
   });
 
-  it('offers the actions that fit the state', () => {
-    expect(gameActions(game())).toEqual([]);
-    expect(gameActions(game({ peers: 1 }))).toEqual(['download', 'stream']);
-    expect(gameActions(game({ downloaded: true, version: '2' }))).toEqual(['install', 'remove']);
-    expect(gameActions(game({ downloaded: true, installed: true, version: '2' }))).toEqual(['uninstall']);
-    expect(gameActions(game({ peers: 1, operation: download }))).toEqual(['cancel']);
-    expect(gameActions(game({ downloaded: true, version: '2', operation: { ...download, kind: 'install' } }))).toEqual([]);
+  /** "action" for an enabled one, "action: reason" for a disabled one */
+  const offered = (g: Game, online = true) => gameActions(g, { online }).map((o) => (o.enabled ? o.action : `${o.action}: ${o.reason}`));
+
+  it('offers the actions that fit the state, and says why one cannot run', () => {
+    expect(offered(game())).toEqual([`download: ${NO_PEER_REASON}`]);
+    expect(offered(game({ peers: 1 }))).toEqual(['download', 'stream']);
+    expect(offered(game({ downloaded: true, version: '2' }))).toEqual(['install', 'remove']);
+    expect(offered(game({ downloaded: true, installed: true, version: '2' }))).toEqual(['uninstall']);
   });
 
-  it('offers an update only when a newer version exists and a peer is there', () => {
+  it('while a transfer runs, offers only Cancel; while another operation runs, holds the actions back', () => {
+    expect(offered(game({ peers: 1, operation: download }))).toEqual(['cancel']);
+    expect(offered(game({ downloaded: true, version: '2', operation: { ...download, kind: 'install' } }))).toEqual([
+      'install: Busy: installing.',
+      'remove: Busy: installing.',
+    ]);
+  });
+
+  it('offline, nothing can run', () => {
+    expect(offered(game({ peers: 1, operation: download }), false)).toEqual([`cancel: ${OFFLINE_REASON}`]);
+    expect(offered(game({ downloaded: true, version: '2' }), false)).toEqual([`install: ${OFFLINE_REASON}`, `remove: ${OFFLINE_REASON}`]);
+  });
+
+  it('offers an update when a newer version exists, enabled while a peer is there', () => {
     const old = game({ downloaded: true, installed: true, version: '1', latestVersion: '2' });
     expect(hasUpdate(old)).toBe(true);
-    expect(gameActions(old)).toEqual(['uninstall']);
-    expect(gameActions({ ...old, peers: 1 })).toEqual(['update', 'uninstall']);
+    expect(offered(old)).toEqual([`update: ${NO_PEER_REASON}`, 'uninstall']);
+    expect(offered({ ...old, peers: 1 })).toEqual(['update', 'uninstall']);
     expect(hasUpdate({ ...old, version: '2' })).toBe(false);
   });
 });
@@ -75,13 +101,45 @@ describe('filter', () => {
     game({ id: 'a', name: 'Alien Swarm', genre: 'Shooter', installed: true }),
     game({ id: 'b', name: 'Bravo', peers: 1 }),
     game({ id: 'c', name: 'Charlie' }),
+    game({ id: 'd', name: 'Delta', downloaded: true, version: '1', latestVersion: '2' }),
   ];
   const ids = (filter: Parameters<typeof filterGames>[1]) => filterGames(games, filter).map((g) => g.id);
 
-  it('matches name, id and genre case-insensitively, and the toggles', () => {
-    expect(ids({ search: 'SWARM', installedOnly: false, onNetworkOnly: false })).toEqual(['a']);
-    expect(ids({ search: 'shooter', installedOnly: false, onNetworkOnly: false })).toEqual(['a']);
-    expect(ids({ search: '', installedOnly: true, onNetworkOnly: false })).toEqual(['a']);
-    expect(ids({ search: '', installedOnly: false, onNetworkOnly: true })).toEqual(['b']);
+  it('matches name, id and genre case-insensitively, and the views', () => {
+    expect(ids({ search: 'SWARM', view: 'all' })).toEqual(['a']);
+    expect(ids({ search: 'shooter', view: 'all' })).toEqual(['a']);
+    expect(ids({ search: '', view: 'installed' })).toEqual(['a']);
+    expect(ids({ search: '', view: 'available' })).toEqual(['b']);
+    expect(ids({ search: '', view: 'updates' })).toEqual(['d']);
+    expect(ids({ search: 'bra', view: 'available' })).toEqual(['b']);
+  });
+});
+
+describe('sort', () => {
+  const games = [
+    game({ id: 'c', name: 'Charlie', size: 5 }),
+    game({ id: 'b', name: 'Bravo', peers: 3, size: 1 }),
+    game({ id: 'a', name: 'Alpha', installed: true, downloaded: true, version: '2', size: 9 }),
+    game({ id: 'd', name: 'Delta', peers: 1, operation: download, size: 2 }),
+  ];
+  const order = (key: SortKey) => sortGames(games, key).map((g) => g.id);
+
+  it('by name, state (running first), size and peers', () => {
+    expect(order('name')).toEqual(['a', 'b', 'c', 'd']);
+    expect(order('state')).toEqual(['d', 'a', 'b', 'c']);
+    expect(order('size')).toEqual(['a', 'c', 'd', 'b']);
+    expect(order('peers')).toEqual(['b', 'd', 'a', 'c']);
+  });
+});
+
+describe('history', () => {
+  it('records the end of operations, newest first, and ignores the rest', () => {
+    expect(outcomeOf({ type: 'PeerCount', count: 1 })).toBeNull();
+    const failed = outcomeOf({ type: 'DownloadGameFilesFailed', id: 'a', error: { code: 'peers_gone', message: 'gone' } });
+    expect(failed).toEqual({ id: 'a', kind: 'download', outcome: 'failed', message: 'gone' });
+    let list: HistoryEntry[] = [];
+    for (let key = 1; key <= HISTORY_LENGTH + 2; key++) list = addToHistory(list, { ...failed!, key, at: key });
+    expect(list).toHaveLength(HISTORY_LENGTH);
+    expect(list[0]?.key).toBe(HISTORY_LENGTH + 2);
   });
 });

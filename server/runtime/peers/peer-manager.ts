@@ -42,6 +42,8 @@ export interface PeerState {
   lastSeen: number;
   rttMs: number | null;
   libraryRev: number | null;
+  /** the proto_version of its Hello */
+  protoVersion: number;
 }
 
 export interface PeerManagerEvents {
@@ -149,7 +151,13 @@ export class PeerManager {
         await connection.close();
         return;
       }
-      this.register(connection, hello.peer_id, hello.name, { host: endpoint.host, port: hello.listen_port || endpoint.port });
+      this.register(
+        connection,
+        hello.peer_id,
+        hello.name,
+        { host: endpoint.host, port: hello.listen_port || endpoint.port },
+        hello.proto_version,
+      );
     } catch (err) {
       this.opts.logger.debug({ endpoint: key, err: (err as Error).message }, 'dial failed');
     } finally {
@@ -167,10 +175,16 @@ export class PeerManager {
       setTimeout(() => void connection.close(), 100).unref();
       throw new WireError(WireErrorCode.IdentityMismatch, `peer id ${hello.peer_id} belongs to another key`);
     }
-    this.register(connection, hello.peer_id, hello.name, {
-      host: connection.remote.host,
-      port: hello.listen_port || connection.remote.port,
-    });
+    this.register(
+      connection,
+      hello.peer_id,
+      hello.name,
+      {
+        host: connection.remote.host,
+        port: hello.listen_port || connection.remote.port,
+      },
+      hello.proto_version,
+    );
     return this.ourHello();
   }
 
@@ -184,11 +198,12 @@ export class PeerManager {
     };
   }
 
-  private register(connection: TransportConnection, peerId: string, name: string, endpoint: Endpoint): void {
+  private register(connection: TransportConnection, peerId: string, name: string, endpoint: Endpoint, protoVersion: number): void {
     const existing = this.peers.get(peerId);
     const now = Date.now();
     if (existing) {
       existing.name = name;
+      existing.protoVersion = protoVersion;
       existing.lastSeen = now;
       if (existing.connection !== connection) {
         // A restarted peer dials in on a new connection: the old one is dead or about to be.
@@ -198,7 +213,7 @@ export class PeerManager {
       }
       return;
     }
-    const peer: PeerState = { peerId, name, endpoint, connection, lastSeen: now, rttMs: null, libraryRev: null };
+    const peer: PeerState = { peerId, name, endpoint, connection, lastSeen: now, rttMs: null, libraryRev: null, protoVersion };
     this.peers.set(peerId, peer);
     this.watchClose(peerId, connection);
     this.opts.logger.info({ peerId, name, endpoint: endpointKey(endpoint) }, 'peer connected');
@@ -276,6 +291,8 @@ export class PeerManager {
       games: this.opts.db.gameCount(peer.peerId),
       lastSeen: new Date(peer.lastSeen).toISOString(),
       rttMs: peer.rttMs,
+      protocolVersion: peer.protoVersion,
+      compatible: peer.protoVersion === PROTO_VERSION,
     };
   }
 }

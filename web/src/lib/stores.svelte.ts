@@ -1,11 +1,12 @@
 // The dashboard's live state: one store per concern (connection, library, peers,
-// operations, notices), fed by REST snapshots and the `/api/events` stream. The
+// operations, history, notices), fed by REST snapshots and the `/api/events` stream. The
 // stream is the source of truth while it is open; REST fills in at start and after
 // every reconnect, and a REST answer never overwrites a newer event.
 import type { ActiveOperation, ErrorInfo, Game, Health, Peer } from '../../../shared/api.js';
 import type { PeerEvent } from '../../../shared/events.js';
 import { api, ApiError, onUnauthorized } from './api.js';
 import { EventSocket } from './event-socket.js';
+import { addToHistory, outcomeOf, type HistoryEntry } from './history.js';
 import { applyError, applyOperations, applyProgress } from './library.js';
 import { adoptTokenFromLocation, setToken } from './token.js';
 
@@ -34,9 +35,20 @@ class OperationsStore {
   list = $state.raw<ActiveOperation[]>([]);
 }
 
+class HistoryStore {
+  /** newest first */
+  list = $state.raw<HistoryEntry[]>([]);
+  private next = 1;
+
+  add(entry: Omit<HistoryEntry, 'key' | 'at'>): void {
+    this.list = addToHistory(this.list, { ...entry, key: this.next++, at: Date.now() });
+  }
+}
+
 export interface Notice {
   id: number;
-  kind: 'error' | 'info';
+  /** error: something failed · success: something finished · info: anything else */
+  kind: 'error' | 'success' | 'info';
   text: string;
 }
 
@@ -60,6 +72,7 @@ export const library = new LibraryStore();
 export const peers = new PeersStore();
 export const operations = new OperationsStore();
 export const notices = new NoticesStore();
+export const history = new HistoryStore();
 
 /** How often the peer list (rtt, last seen) is refreshed; peers have no event for these. */
 const PEERS_REFRESH_MS = 5_000;
@@ -161,6 +174,8 @@ function failed(id: string, what: string, error: ErrorInfo): void {
 }
 
 export function handleEvent(event: PeerEvent): void {
+  const outcome = outcomeOf(event);
+  if (outcome) history.add(outcome);
   switch (event.type) {
     case 'LibraryChanged':
       library.epoch += 1;
@@ -172,7 +187,20 @@ export function handleEvent(event: PeerEvent): void {
       library.games = applyOperations(library.games, event.operations);
       break;
     case 'DownloadGameFilesProgress':
+    case 'StreamInstallProgress':
       library.games = applyProgress(library.games, event);
+      break;
+    case 'DownloadGameFilesFinished':
+      notices.push('success', `${gameName(event.id)} is downloaded.`);
+      break;
+    case 'UninstallGameFinished':
+      notices.push('success', `${gameName(event.id)} is uninstalled.`);
+      break;
+    case 'StreamInstallCancelled':
+      notices.push('info', `Streamed install of ${gameName(event.id)} cancelled.`);
+      break;
+    case 'StreamInstallPeerFailed':
+      notices.push('info', `A peer failed to stream ${gameName(event.id)} (${event.error.message}); trying the next one.`);
       break;
     case 'DownloadGameFilesFailed':
       failed(event.id, 'Download', event.error);
@@ -190,7 +218,7 @@ export function handleEvent(event: PeerEvent): void {
       notices.push('info', `Download of ${gameName(event.id)} cancelled.`);
       break;
     case 'InstallGameFinished':
-      notices.push('info', `${gameName(event.id)} is installed.`);
+      notices.push('success', `${gameName(event.id)} is installed.`);
       break;
     case 'RuntimeFailure':
       notices.push('error', event.error.message);
