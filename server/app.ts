@@ -2,24 +2,32 @@
 // main.ts is the only place that opens a port).
 import fs from 'node:fs';
 import path from 'node:path';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
-import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import { ErrorCode } from '../shared/error-codes.js';
-import { LANSPREAD_VERSION } from './runtime/constants.js';
 import type { PeerRuntime } from './runtime/runtime.js';
+import { registerApiDocs, registerDocsPage } from './http/api-docs.js';
+import { AuthThrottle } from './http/auth-throttle.js';
 import { registerErrorHandling } from './http/errors.js';
 import { eventsRoute } from './http/events-ws.js';
+import { registerSecurityHeaders } from './http/headers.js';
+import { registerRequestLog } from './http/request-log.js';
 import { gamesRoutes } from './http/routes/games.js';
 import { nodeRoutes } from './http/routes/node.js';
 import { registerSecurity } from './http/security.js';
+import { SessionKeys, sessionRoutes } from './http/session.js';
 import { WEB_DIST } from './paths.js';
 
 export interface AppOptions {
   runtime: PeerRuntime;
   /** required on every API call when set (mandatory when not on loopback) */
   token?: string | null;
+  /** host names served without a token besides local names and IP literals (--allow-host) */
+  allowedHosts?: readonly string[];
+  /** slows wrong tokens per client address; injectable so tests control its clock */
+  throttle?: AuthThrottle;
   /** the built dashboard; defaults to web/dist */
   webRoot?: string;
   logger?: FastifyServerOptions['loggerInstance'];
@@ -32,24 +40,30 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // one line per request is noise for a node that the dashboard polls; errors are still logged
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-  });
-  registerErrorHandling(app);
-  registerSecurity(app, { token: opts.token ?? null });
-
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'Lanspread node API', version: LANSPREAD_VERSION },
-      components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      },
+    // a URL the router cannot even decode (e.g. "%ff") is bad input like any other
+    frameworkErrors: (err, _request, reply) => {
+      void (reply as FastifyReply)
+        .status(400)
+        .header('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
+        .send({ error: { code: ErrorCode.BadRequest, message: err.message } });
     },
   });
+  registerErrorHandling(app);
+  const keys = opts.token ? new SessionKeys(opts.token) : null;
+  const throttle = opts.throttle ?? new AuthThrottle();
+  await app.register(fastifyCookie);
+  await registerSecurityHeaders(app);
+  registerSecurity(app, { keys, throttle, allowedHosts: (opts.allowedHosts ?? []).map((h) => h.toLowerCase()) });
+  registerRequestLog(app);
+
+  await registerApiDocs(app, { tokenRequired: keys !== null });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
+  await app.register(sessionRoutes({ keys, throttle }));
   await app.register(nodeRoutes(opts.runtime));
   await app.register(gamesRoutes(opts.runtime));
   await app.register(eventsRoute(opts.runtime));
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerDocsPage(app);
 
   registerDashboard(app, opts.webRoot ?? WEB_DIST);
   return app;

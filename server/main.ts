@@ -51,7 +51,7 @@ export async function startNode(config: ServeConfig, logger: Logger): Promise<Ru
 
   let app: FastifyInstance;
   try {
-    app = await buildApp({ runtime, token, logger: logger.child({ component: 'http' }) });
+    app = await buildApp({ runtime, token, allowedHosts: config.allowedHosts, logger: logger.child({ component: 'http' }) });
     await app.listen({ host: config.httpHost, port: config.httpPort });
   } catch (err) {
     await runtime.close();

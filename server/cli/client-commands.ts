@@ -94,13 +94,13 @@ export async function gameCommand(
   const interactive = process.stderr.isTTY;
   const bar = new cliProgress.SingleBar(
     {
-      format: `${action} ${id} [{bar}] {percentage}% | {done} of {total} | {speed}/s | ETA {eta_h} | {phase}`,
+      format: `${action} ${id} [{bar}] {percentage}% | {done} of {size} | {speed}/s | ETA {eta_h} | {phase}`,
       hideCursor: true,
       stream: process.stderr,
     },
     cliProgress.Presets.shades_classic,
   );
-  if (interactive) bar.start(1, 0, { done: '0 B', total: '?', speed: '0 B', eta_h: '--:--', phase: started.operation.phase });
+  if (interactive) bar.start(1, 0, { done: '0 B', size: '?', speed: '0 B', eta_h: '--:--', phase: started.operation.phase });
   // Poll: simple, works through proxies, and the game object has everything.
   let handover = 0;
   for (;;) {
@@ -112,11 +112,20 @@ export async function gameCommand(
     if (!op) {
       if (interactive) bar.stop();
       if (g.lastError) throw new ApiError(g.lastError.code, `${action} of ${id} failed: ${g.lastError.message}`, 0);
+      // no error and nothing new on disk: someone cancelled it (the node keeps no error for a cancel)
+      const arrived =
+        action === 'download'
+          ? g.downloaded || g.installed
+          : action === 'update'
+            ? g.version !== null && g.version === g.latestVersion
+            : true;
+      if (!arrived) throw new ApiError('cancelled', `${action} of ${id} was cancelled`, 0);
       return out(`${action} of ${id} finished: ${state(g)}${g.version ? ` (version ${g.version})` : ''}.`);
     }
     const payload = {
       done: bytes(op.bytesDone),
-      total: op.bytesTotal ? bytes(op.bytesTotal) : '?',
+      // not `total`: cli-progress fills that one with the bar's own number
+      size: op.bytesTotal ? bytes(op.bytesTotal) : '?',
       speed: bytes(op.speed),
       eta_h: duration(op.etaSeconds),
       phase: op.phase,

@@ -16,6 +16,7 @@ export interface ServeFlags {
   quicPort?: string;
   name?: string;
   token?: string;
+  allowHost?: string[];
   peer?: string[];
   mdns?: boolean;
   uploadLimit?: string;
@@ -32,6 +33,8 @@ export interface ServeConfig {
   quicPort: number;
   name: string;
   token: string | null;
+  /** host names served without a token besides local names and IP literals */
+  allowedHosts: string[];
   peers: { host: string; port: number }[];
   mdns: boolean;
   uploadLimit: number;
@@ -63,6 +66,7 @@ export const ENV = {
   quicPort: 'LANSPREAD_QUIC_PORT',
   name: 'LANSPREAD_NAME',
   token: 'LANSPREAD_TOKEN',
+  allowHost: 'LANSPREAD_ALLOWED_HOSTS',
   peer: 'LANSPREAD_PEERS',
   mdns: 'LANSPREAD_NO_MDNS',
   uploadLimit: 'LANSPREAD_UPLOAD_LIMIT',
@@ -96,6 +100,13 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
           ?.split(',')
           .map((s) => s.trim())
           .filter(Boolean) ?? []);
+  const allowedHosts = listFlag(flags.allowHost, env[ENV.allowHost]).map((h) => {
+    const name = h.toLowerCase().replace(/\.$/, '');
+    if (!/^[a-z0-9]([a-z0-9-]{0,62})?(\.[a-z0-9]([a-z0-9-]{0,62})?)*$/.test(name)) {
+      throw new ConfigError(`--allow-host: "${h}" is not a host name`);
+    }
+    return name;
+  });
   const peers = peerList.map((p) => parseHostPort(p, '--peer', false));
   const mdns = flags.mdns === false ? false : !isTruthy(env[ENV.mdns]);
   const uploadLimit = parseLimit(pick('uploadLimit'), '--upload-limit');
@@ -126,6 +137,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     quicPort,
     name: name ?? os.hostname(),
     token,
+    allowedHosts,
     peers,
     mdns,
     uploadLimit: uploadLimit ?? 0,
@@ -140,6 +152,17 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       downloadLimit: downloadLimit !== undefined,
     },
   };
+}
+
+/** A repeatable flag, else its environment variable as a comma-separated list. */
+function listFlag(flag: string[] | undefined, env: string | undefined): string[] {
+  if (flag && flag.length > 0) return flag;
+  return (
+    env
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) ?? []
+  );
 }
 
 function expandHome(p: string, env: NodeJS.ProcessEnv): string {

@@ -30,6 +30,11 @@ program
   .option('--quic-port <n>', 'QUIC port for peers (env LANSPREAD_QUIC_PORT; default 7421 or the next free one)')
   .option('--name <name>', 'name shown to other nodes (env LANSPREAD_NAME; default the host name)')
   .option('--token <token>', 'API access token (env LANSPREAD_TOKEN; required off localhost, generated when missing)')
+  .option(
+    '--allow-host <name>',
+    'a host name the dashboard may be opened as without a token, e.g. seed.lan; repeatable (env LANSPREAD_ALLOWED_HOSTS)',
+    collect,
+  )
   .option('--peer <host:port>', 'a peer to connect to without mDNS; repeatable (env LANSPREAD_PEERS, comma-separated)', collect)
   .option('--no-mdns', 'do not use mDNS discovery (env LANSPREAD_NO_MDNS=1)')
   .option('--upload-limit <rate>', 'upload cap in bytes/s, e.g. 20M; 0 = none (env LANSPREAD_UPLOAD_LIMIT)')

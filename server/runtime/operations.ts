@@ -1,8 +1,13 @@
 // At most one operation per game. Starting a second one is refused with
 // OperationActiveError and the first keeps running. While an operation is
-// active, the library holds back rescans of that game.
-import type { ActiveOperation, Operation, OperationKind } from '../../shared/api.js';
-import { OperationActiveError } from './errors.js';
+// active, the library holds back rescans of that game. Each operation logs one
+// line when it starts and one when it ends, with its outcome: ok, error (with
+// the code), cancelled, or interrupted (by a shutdown).
+import type { ActiveOperation, ErrorInfo, Operation, OperationKind } from '../../shared/api.js';
+import { OperationActiveError, toErrorInfo } from './errors.js';
+import type { Logger } from './logger.js';
+
+export type OperationOutcome = 'ok' | 'error' | 'cancelled' | 'interrupted';
 
 export interface OperationHandle {
   readonly id: string;
@@ -10,18 +15,20 @@ export interface OperationHandle {
   readonly signal: AbortSignal;
   update(patch: Partial<Omit<Operation, 'kind'>>): void;
   abort(reason?: unknown): void;
-  /** end the operation (idempotent) */
-  end(): Promise<void>;
+  /** end the operation (idempotent); `error`: it failed before any lastError was set */
+  end(error?: unknown): Promise<void>;
 }
 
 export interface OperationHooks {
   /** called once when an operation starts; returns what to call when it ends */
   onBegin(id: string): () => Promise<void>;
   onChange(): void;
+  /** where the start and end lines go */
+  logger?: Logger;
 }
 
 export class OperationRegistry {
-  private readonly active = new Map<string, { op: Operation; controller: AbortController }>();
+  private readonly active = new Map<string, { op: Operation; controller: AbortController; error: ErrorInfo | null }>();
 
   constructor(private readonly hooks: OperationHooks) {}
 
@@ -30,8 +37,10 @@ export class OperationRegistry {
     if (current) throw new OperationActiveError(id, current.op.kind);
     const op: Operation = { kind, phase, bytesDone: 0, bytesTotal: 0, speed: 0, etaSeconds: null, peers: 0 };
     const controller = new AbortController();
-    const entry = { op, controller };
+    const entry = { op, controller, error: null as ErrorInfo | null };
     this.active.set(id, entry);
+    const startedAt = Date.now();
+    this.hooks.logger?.info({ id, kind, event: 'operation_start' }, 'operation started');
     const release = this.hooks.onBegin(id);
     this.hooks.onChange();
     let ended = false;
@@ -45,15 +54,40 @@ export class OperationRegistry {
         this.hooks.onChange();
       },
       abort: (reason) => controller.abort(reason),
-      end: async () => {
+      end: async (error?: unknown) => {
         if (ended) return;
         ended = true;
+        if (error !== undefined) entry.error = toErrorInfo(error);
+        this.logEnd(id, entry, Date.now() - startedAt);
         // Rescan first, so the game never shows as idle with its old state.
         await release();
         if (this.active.get(id) === entry) this.active.delete(id);
         this.hooks.onChange();
       },
     };
+  }
+
+  /** The operation on `id` failed with this (the game's lastError): its end line says so. */
+  noteError(id: string, error: ErrorInfo): void {
+    const entry = this.active.get(id);
+    if (entry) entry.error = error;
+  }
+
+  private logEnd(id: string, entry: { op: Operation; controller: AbortController; error: ErrorInfo | null }, ms: number): void {
+    const logger = this.hooks.logger;
+    if (!logger) return;
+    const { signal } = entry.controller;
+    const reason = signal.reason as { code?: unknown } | undefined;
+    const outcome: OperationOutcome = entry.error
+      ? 'error'
+      : signal.aborted
+        ? reason?.code === 'shutdown' || reason?.code === 'shutting_down'
+          ? 'interrupted'
+          : 'cancelled'
+        : 'ok';
+    const line = { id, kind: entry.op.kind, event: 'operation_end', outcome, ms, ...(entry.error ? { code: entry.error.code } : {}) };
+    if (outcome === 'error') logger.warn({ ...line, err: entry.error?.message }, 'operation ended');
+    else logger.info(line, 'operation ended');
   }
 
   get(id: string): Operation | null {

@@ -83,6 +83,7 @@ export class PeerRuntime {
       ...opts.library,
     });
     this.operations = new OperationRegistry({
+      logger: opts.logger.child({ component: 'operations' }),
       onBegin: (id) => this.library.hold(id),
       onChange: () => {
         this.emit({ type: 'OperationsChanged', operations: this.operations.list() });
@@ -280,8 +281,10 @@ export class PeerRuntime {
   }
 
   private setLastError(id: string, error: ErrorInfo | null): void {
-    if (error) this.lastErrors.set(id, error);
-    else this.lastErrors.delete(id);
+    if (error) {
+      this.lastErrors.set(id, error);
+      this.operations.noteError(id, error);
+    } else this.lastErrors.delete(id);
     this.emitLibrary();
   }
 

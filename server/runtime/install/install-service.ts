@@ -166,7 +166,7 @@ export class InstallService {
       const prep = await prepare(layout);
       return { begun: { id, op, layout }, prep };
     } catch (err) {
-      await op.end();
+      await op.end(err);
       throw err;
     }
   }

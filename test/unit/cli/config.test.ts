@@ -60,3 +60,15 @@ describe('resolveServeConfig', () => {
     expect(() => resolveServeConfig({ logLevel: 'loud' }, env)).toThrow(/--log-level/);
   });
 });
+
+describe('--allow-host', () => {
+  it('takes repeated flags or LANSPREAD_ALLOWED_HOSTS, in lower case, and refuses what is not a host name', () => {
+    expect(resolveServeConfig({}, env).allowedHosts).toEqual([]);
+    expect(resolveServeConfig({ allowHost: ['Seed.LAN', 'box.local.'] }, env).allowedHosts).toEqual(['seed.lan', 'box.local']);
+    expect(resolveServeConfig({}, { ...env, LANSPREAD_ALLOWED_HOSTS: 'seed.lan, other' }).allowedHosts).toEqual(['seed.lan', 'other']);
+    expect(resolveServeConfig({ allowHost: ['a'] }, { ...env, LANSPREAD_ALLOWED_HOSTS: 'b' }).allowedHosts).toEqual(['a']);
+    for (const bad of ['seed.lan:7420', 'http://seed.lan', 'a b', '*.lan', '']) {
+      expect(() => resolveServeConfig({ allowHost: [bad] }, env), bad).toThrow(/--allow-host/);
+    }
+  });
+});

@@ -1,9 +1,10 @@
-// The only module that talks to the node. Every call carries the access token when
-// one is known; mutations always send a JSON body (the node refuses state-changing
-// requests that are not JSON from this origin). Failures surface as ApiError with
-// the server's stable error code, so callers never parse messages or Responses.
+// The only module that talks to the node. Calls are same-origin, so the browser adds
+// the session cookie by itself when the node wants a token (see token.ts); a call
+// waits for a login in flight. Mutations always send a JSON body. Failures surface
+// as ApiError with the server's stable error code, so callers never parse messages
+// or Responses.
 import type { ActiveOperation, ErrorBody, Game, GameDetail, Health, Peer, Settings, SettingsPatch } from '../../../shared/api.js';
-import { getToken } from './token.js';
+import { loginSettled } from './token.js';
 
 export class ApiError extends Error {
   constructor(
@@ -25,14 +26,10 @@ export function onUnauthorized(listener: UnauthorizedListener | null): void {
   unauthorizedListener = listener;
 }
 
-function authHeaders(): Record<string, string> {
-  const token = getToken();
-  return token ? { Authorization: `Bearer ${token}` } : {};
-}
-
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...authHeaders() };
-  const init: RequestInit = { method, headers, cache: 'no-store' };
+  await loginSettled();
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const init: RequestInit = { method, headers, cache: 'no-store', credentials: 'same-origin' };
   if (method !== 'GET') {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body ?? {});
@@ -84,13 +81,12 @@ export const api = {
   cancel: (id: string) => request<Game>('POST', gamePath(id, 'cancel')),
   removeFiles: (id: string) => request<Game>('DELETE', gamePath(id, 'files')),
 
-  /** The event stream's URL; browsers cannot set headers on a WebSocket, so the token rides in the query. */
+  /** The event stream's URL; the session cookie authenticates it, so no token rides in the address. */
   eventsUrl(): string {
     const url = new URL('/api/events', window.location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.hash = '';
-    const token = getToken();
-    if (token) url.searchParams.set('token', token);
+    url.search = '';
     return url.toString();
   },
 };

@@ -5,7 +5,7 @@
 import type { PeerEvent } from '../../../shared/events.js';
 
 export interface EventSocketOptions {
-  /** computed on every attempt, so a newly entered token is used */
+  /** computed on every attempt (the session cookie, not the URL, carries the token) */
   url: () => string;
   onEvent: (event: PeerEvent) => void;
   onOpen: () => void;
