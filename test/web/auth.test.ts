@@ -8,7 +8,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode, type NodeProcess } from '../helpers/node-process.js';
-import { HAVE_CHROMIUM, launchBrowser, makeDirs } from './browser.js';
+import { SKIP_BROWSER, launchBrowser, makeDirs } from './browser.js';
 
 const TOKEN = 'web-test-token-0123456789';
 
@@ -21,7 +21,7 @@ interface Watched {
   violations: () => Promise<string[]>;
 }
 
-describe.skipIf(!HAVE_CHROMIUM)('dashboard on a node that wants a token', () => {
+describe.skipIf(SKIP_BROWSER)('dashboard on a node that wants a token', () => {
   let dirs: Awaited<ReturnType<typeof makeDirs>>;
   let node: NodeProcess;
   let browser: Browser;

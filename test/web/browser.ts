@@ -18,8 +18,6 @@ const CHROMIUM: Prerequisite = fs.existsSync(CHROMIUM_PATH)
       ok: false,
       reason: `no Chromium at ${CHROMIUM_PATH}; install Debian's "chromium" package (apt-get install chromium; .ci/run does it), or set CHROMIUM_PATH`,
     };
-/** a Chromium binary is there */
-export const HAVE_CHROMIUM = CHROMIUM.ok;
 /** true when the browser suites are to be skipped (never under LANSPREAD_TEST_STRICT=1, where they fail instead) */
 export const SKIP_BROWSER = skipSuite(CHROMIUM, '*** Browser tests (test/web) ***');
 const CHROMIUM_ARGS = [
