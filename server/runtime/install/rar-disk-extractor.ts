@@ -4,11 +4,11 @@
 // the plan validated, through directories that are real folders inside the
 // destination, and never more bytes than that entry's header declared. Data
 // moves between the WASM heap and the disk without intermediate copies.
-import { constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, writeSync } from 'node:fs';
+import { constants, lstatSync, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { FileHeader, SeekMethod } from 'node-unrar-js';
 import { isInside } from './extract-verify.js';
-import { PlannedExtractor, type ArchiveHandle, type PlannedEntry } from './rar-extractor-base.js';
+import { PlannedExtractor, type PlannedEntry } from './rar-extractor-base.js';
 import type { UnrarModule } from './rar-library.js';
 import { ExtractError, ExtractErrorCode } from './unpacker.js';
 
@@ -19,13 +19,9 @@ export interface DiskExtractorHooks {
   onBytes(count: number, entry: PlannedEntry): void;
 }
 
-interface Handle extends ArchiveHandle {
-  writable: boolean;
-}
-
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
-export class DiskExtractor extends PlannedExtractor<PlannedEntry, Handle> {
+export class DiskExtractor extends PlannedExtractor<PlannedEntry> {
   private readonly verifiedDirs = new Set<string>();
 
   constructor(
@@ -81,23 +77,11 @@ export class DiskExtractor extends PlannedExtractor<PlannedEntry, Handle> {
     return dir;
   }
 
-  // ---- the callbacks unrar makes (through the Emscripten glue) ----
-
-  protected open(filename: string): number {
-    if (filename !== this._filePath) {
-      // unrar looks for the next volume; the preflight should have caught the set
-      this.foreignOpen ??= filename;
-      return 0;
-    }
-    try {
-      const fd = openSync(filename, 'r');
-      this.handles.set(fd, { fd, pos: 0, size: fstatSync(fd).size, writable: false });
-      return fd;
-    } catch (err) {
-      this.ioFailure(err, 'opening the archive');
-      return 0;
-    }
+  protected override archiveFailed(err: unknown, doing: 'opening' | 'reading'): void {
+    this.ioFailure(err, `${doing} the archive`);
   }
+
+  // ---- the callbacks unrar makes to write (through the Emscripten glue) ----
 
   protected create(filename: string): number {
     const entry = this.current;
@@ -108,7 +92,7 @@ export class DiskExtractor extends PlannedExtractor<PlannedEntry, Handle> {
       const dir = this.ensureDir(entry.segments.slice(0, -1));
       const target = path.join(dir, entry.segments[entry.segments.length - 1]!);
       const fd = openSync(target, CREATE_FLAGS, 0o644);
-      this.handles.set(fd, { fd, pos: 0, size: 0, writable: true });
+      this.handles.set(fd, { fd, pos: 0, size: 0, output: true });
       this.created = true;
       return fd;
     } catch (err) {
@@ -116,23 +100,10 @@ export class DiskExtractor extends PlannedExtractor<PlannedEntry, Handle> {
     }
   }
 
-  protected read(fd: number, buf: number, size: number): number {
-    const handle = this.handles.get(fd);
-    if (!handle || handle.writable) return -1;
-    try {
-      const n = readSync(fd, this.lib.HEAPU8, buf, size, handle.pos);
-      handle.pos += n;
-      return n;
-    } catch (err) {
-      this.ioFailure(err, 'reading the archive');
-      return -1;
-    }
-  }
-
   protected write(fd: number, buf: number, size: number): boolean {
     const handle = this.handles.get(fd);
     const entry = this.current;
-    if (!handle || !handle.writable || !entry) {
+    if (!handle?.output || !entry) {
       throw this.fail(ExtractErrorCode.Failed, `archive "${this.label}": write to an unknown file`);
     }
     if (this.written + size > entry.size) {

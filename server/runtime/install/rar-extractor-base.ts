@@ -5,7 +5,7 @@
 // as a regular file and end with exactly the bytes its header declared, the
 // first failure a hook hits is kept in `failure`, and whatever unrar left open
 // can be closed by dispose(). Where the bytes go is up to the subclass.
-import { closeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Extractor, type SeekMethod } from 'node-unrar-js';
 import type { UnrarModule } from './rar-library.js';
 import { ExtractError, ExtractErrorCode } from './unpacker.js';
@@ -21,16 +21,17 @@ export interface PlannedEntry {
   size: number;
 }
 
-/** An open file of the archive being read. */
+/** A file unrar has open: the archive it reads, or (`output`) a file the disk extractor writes. */
 export interface ArchiveHandle {
   fd: number;
   pos: number;
   size: number;
+  output?: true;
 }
 
-export abstract class PlannedExtractor<E extends PlannedEntry, H extends ArchiveHandle> extends Extractor {
+export abstract class PlannedExtractor<E extends PlannedEntry> extends Extractor {
   protected _filePath: string;
-  protected readonly handles = new Map<number, H>();
+  protected readonly handles = new Map<number, ArchiveHandle>();
   protected current: E | null = null;
   /** bytes unrar wrote for the current entry */
   protected written = 0;
@@ -58,6 +59,45 @@ export abstract class PlannedExtractor<E extends PlannedEntry, H extends Archive
 
   /** Called when a file entry ended complete. */
   protected endFile(_entry: E): void {}
+
+  /** How a failure to open or read the archive is reported. */
+  protected archiveFailed(err: unknown, doing: 'opening' | 'reading'): void {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    const message =
+      doing === 'opening' ? `archive "${this.label}" cannot be opened: ${code}` : `reading archive "${this.label}" failed: ${code}`;
+    this.fail(ExtractErrorCode.Unreadable, message, err);
+  }
+
+  // ---- the callbacks unrar makes (through the Emscripten glue) to read the archive ----
+
+  protected open(filename: string): number {
+    if (filename !== this._filePath) {
+      // unrar looks for the next volume; the preflight should have caught the set
+      this.foreignOpen ??= filename;
+      return 0;
+    }
+    try {
+      const fd = openSync(filename, 'r');
+      this.handles.set(fd, { fd, pos: 0, size: fstatSync(fd).size });
+      return fd;
+    } catch (err) {
+      this.archiveFailed(err, 'opening');
+      return 0;
+    }
+  }
+
+  protected read(fd: number, buf: number, size: number): number {
+    const handle = this.handles.get(fd);
+    if (!handle || handle.output) return -1;
+    try {
+      const n = readSync(fd, this.lib.HEAPU8, buf, size, handle.pos);
+      handle.pos += n;
+      return n;
+    } catch (err) {
+      this.archiveFailed(err, 'reading');
+      return -1;
+    }
+  }
 
   /** Extract the archive; `plan` must be the library's own listing of it, in order. */
   extractPlanned(plan: E[]): void {

@@ -5,9 +5,8 @@
 // entry may receive no more bytes than its header declared, and it must end
 // with exactly that many. A sink that blocks blocks unrar with it: that is the
 // backpressure; a sink that throws (the transfer was cancelled) stops it.
-import { fstatSync, openSync, readSync } from 'node:fs';
 import type { SeekMethod } from 'node-unrar-js';
-import { PlannedExtractor, type ArchiveHandle, type PlannedEntry } from './rar-extractor-base.js';
+import { PlannedExtractor, type PlannedEntry } from './rar-extractor-base.js';
 import type { UnrarModule } from './rar-library.js';
 import { ExtractError, ExtractErrorCode } from './unpacker.js';
 
@@ -27,7 +26,7 @@ export interface EntrySink {
 /** The descriptor handed to unrar for the entry being extracted; never a real fd. */
 const OUTPUT_FD = 0x3fff_fff0;
 
-export class StreamExtractor extends PlannedExtractor<StreamEntry, ArchiveHandle> {
+export class StreamExtractor extends PlannedExtractor<StreamEntry> {
   constructor(
     lib: UnrarModule,
     archivePath: string,
@@ -58,26 +57,7 @@ export class StreamExtractor extends PlannedExtractor<StreamEntry, ArchiveHandle
     }
   }
 
-  // ---- the callbacks unrar makes (through the Emscripten glue) ----
-
-  protected open(filename: string): number {
-    if (filename !== this._filePath) {
-      this.foreignOpen ??= filename;
-      return 0;
-    }
-    try {
-      const fd = openSync(filename, 'r');
-      this.handles.set(fd, { fd, pos: 0, size: fstatSync(fd).size });
-      return fd;
-    } catch (err) {
-      this.fail(
-        ExtractErrorCode.Unreadable,
-        `archive "${this.label}" cannot be opened: ${(err as NodeJS.ErrnoException).code ?? err}`,
-        err,
-      );
-      return 0;
-    }
-  }
+  // ---- the callbacks unrar makes to write (through the Emscripten glue) ----
 
   protected create(filename: string): number {
     const entry = this.current;
@@ -86,19 +66,6 @@ export class StreamExtractor extends PlannedExtractor<StreamEntry, ArchiveHandle
     }
     this.created = true;
     return OUTPUT_FD;
-  }
-
-  protected read(fd: number, buf: number, size: number): number {
-    const handle = this.handles.get(fd);
-    if (!handle) return -1;
-    try {
-      const n = readSync(fd, this.lib.HEAPU8, buf, size, handle.pos);
-      handle.pos += n;
-      return n;
-    } catch (err) {
-      this.fail(ExtractErrorCode.Unreadable, `reading archive "${this.label}" failed: ${(err as NodeJS.ErrnoException).code ?? err}`, err);
-      return -1;
-    }
   }
 
   protected write(fd: number, buf: number, size: number): boolean {
