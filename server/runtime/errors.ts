@@ -10,7 +10,8 @@ export class LanspreadError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'LanspreadError';
+    // the subclass's own name, for logs and stack traces
+    this.name = new.target.name;
   }
 
   toInfo(): ErrorInfo {
@@ -22,7 +23,6 @@ export class LanspreadError extends Error {
 export class UnknownGameError extends LanspreadError {
   constructor(id: string) {
     super(ErrorCode.UnknownGame, `no game with id "${id}" in the catalog`);
-    this.name = 'UnknownGameError';
   }
 }
 
@@ -30,7 +30,6 @@ export class UnknownGameError extends LanspreadError {
 export class OperationActiveError extends LanspreadError {
   constructor(id: string, kind: string) {
     super(ErrorCode.OperationActive, `game "${id}" already has an active ${kind} operation`);
-    this.name = 'OperationActiveError';
   }
 }
 
@@ -38,7 +37,6 @@ export class OperationActiveError extends LanspreadError {
 export class InvalidSettingsError extends LanspreadError {
   constructor(message: string) {
     super(ErrorCode.InvalidSettings, message);
-    this.name = 'InvalidSettingsError';
   }
 }
 

@@ -70,7 +70,6 @@ export interface MdnsDiscoveryOptions {
 export class MdnsUnavailableError extends LanspreadError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('mdns_unavailable', message, options);
-    this.name = 'MdnsUnavailableError';
   }
 }
 

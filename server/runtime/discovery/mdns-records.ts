@@ -50,7 +50,6 @@ export const LIMITS = {
 export class InvalidDiscoveryOptionsError extends LanspreadError {
   constructor(message: string) {
     super(ErrorCode.InvalidSettings, message);
-    this.name = 'InvalidDiscoveryOptionsError';
   }
 }
 

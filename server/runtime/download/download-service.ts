@@ -25,7 +25,6 @@ import { validateFileLists, type ValidatedGame } from './validate.js';
 export class ShutdownError extends LanspreadError {
   constructor() {
     super('shutdown', 'the node is shutting down');
-    this.name = 'ShutdownError';
   }
 }
 
@@ -33,7 +32,6 @@ export class ShutdownError extends LanspreadError {
 export class DownloadCancelledError extends LanspreadError {
   constructor(id: string) {
     super('cancelled', `download of "${id}" was cancelled`);
-    this.name = 'DownloadCancelledError';
   }
 }
 

@@ -46,7 +46,6 @@ export const InstallErrorCode = {
 export class ReservedPathError extends LanspreadError {
   constructor(readonly where: string) {
     super(InstallErrorCode.ReservedPathInUse, `${where} is in the way and was not made by Lanspread; move it away and retry`);
-    this.name = 'ReservedPathError';
   }
 }
 

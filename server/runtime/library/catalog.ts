@@ -24,7 +24,6 @@ export type CatalogEntry = Static<typeof CatalogEntrySchema>;
 export class CatalogError extends LanspreadError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('invalid_catalog', message, options);
-    this.name = 'CatalogError';
   }
 }
 

@@ -4,6 +4,5 @@ import { LanspreadError } from '../errors.js';
 export class WireError extends LanspreadError {
   constructor(code: string, message: string) {
     super(code, message);
-    this.name = 'WireError';
   }
 }

@@ -24,7 +24,6 @@ export const StreamInstallErrorCode = {
 export class StreamInstallError extends LanspreadError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
-    this.name = 'StreamInstallError';
   }
 }
 
@@ -32,7 +31,6 @@ export class StreamInstallError extends LanspreadError {
 export class StreamInstallCancelledError extends LanspreadError {
   constructor(id: string) {
     super(StreamInstallErrorCode.Cancelled, `streamed install of "${id}" was cancelled`);
-    this.name = 'StreamInstallCancelledError';
   }
 }
 

@@ -26,7 +26,6 @@ export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof Transp
 export class TransportError extends LanspreadError {
   constructor(code: TransportErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
-    this.name = 'TransportError';
   }
 }
 
@@ -34,7 +33,6 @@ export class TransportError extends LanspreadError {
 export class TransportClosedError extends TransportError {
   constructor() {
     super(TransportErrorCode.TransportClosed, 'transport is closed');
-    this.name = 'TransportClosedError';
   }
 }
 
@@ -42,7 +40,6 @@ export class TransportClosedError extends TransportError {
 export class BindFailedError extends TransportError {
   constructor(host: string, port: number, cause: unknown) {
     super(TransportErrorCode.BindFailed, `cannot bind ${host}:${port}`, { cause });
-    this.name = 'BindFailedError';
   }
 }
 
@@ -50,7 +47,6 @@ export class BindFailedError extends TransportError {
 export class ConnectFailedError extends TransportError {
   constructor(target: string, detail: string, options?: { cause?: unknown }) {
     super(TransportErrorCode.ConnectFailed, `cannot connect to ${target}: ${detail}`, options);
-    this.name = 'ConnectFailedError';
   }
 }
 
@@ -58,7 +54,6 @@ export class ConnectFailedError extends TransportError {
 export class ConnectTimeoutError extends TransportError {
   constructor(target: string, ms: number) {
     super(TransportErrorCode.ConnectTimeout, `no handshake with ${target} within ${ms} ms`);
-    this.name = 'ConnectTimeoutError';
   }
 }
 
@@ -71,7 +66,6 @@ export class ConnectionClosedError extends TransportError {
     detail?: string,
   ) {
     super(TransportErrorCode.ConnectionClosed, `connection closed (${reason}${detail ? `: ${detail}` : ''})`);
-    this.name = 'ConnectionClosedError';
   }
 }
 
@@ -79,7 +73,6 @@ export class ConnectionClosedError extends TransportError {
 export class ConnectionLimitError extends TransportError {
   constructor(detail: string) {
     super(TransportErrorCode.ConnectionLimit, detail);
-    this.name = 'ConnectionLimitError';
   }
 }
 
@@ -87,7 +80,6 @@ export class ConnectionLimitError extends TransportError {
 export class StreamResetError extends TransportError {
   constructor(readonly appCode: number) {
     super(TransportErrorCode.StreamReset, `stream reset by peer (code ${appCode})`);
-    this.name = 'StreamResetError';
   }
 }
 
@@ -95,7 +87,6 @@ export class StreamResetError extends TransportError {
 export class StreamStoppedError extends TransportError {
   constructor(readonly appCode: number) {
     super(TransportErrorCode.StreamStopped, `peer stopped reading the stream (code ${appCode})`);
-    this.name = 'StreamStoppedError';
   }
 }
 
@@ -103,7 +94,6 @@ export class StreamStoppedError extends TransportError {
 export class StreamFailedError extends TransportError {
   constructor(detail: string, options?: { cause?: unknown }) {
     super(TransportErrorCode.StreamFailed, `stream failed: ${detail}`, options);
-    this.name = 'StreamFailedError';
   }
 }
 
@@ -111,7 +101,6 @@ export class StreamFailedError extends TransportError {
 export class InvalidTransportOptionsError extends TransportError {
   constructor(detail: string) {
     super(TransportErrorCode.InvalidOptions, detail);
-    this.name = 'InvalidTransportOptionsError';
   }
 }
 
@@ -122,7 +111,6 @@ export class BindingMismatchError extends TransportError {
       TransportErrorCode.BindingMismatch,
       `@matrixai/quic native binding lacks: ${missing.join(', ')} (the driver is written against 2.0.9)`,
     );
-    this.name = 'BindingMismatchError';
   }
 }
 
@@ -130,6 +118,5 @@ export class BindingMismatchError extends TransportError {
 export class IdentityError extends TransportError {
   constructor(detail: string, options?: { cause?: unknown }) {
     super(TransportErrorCode.IdentityFailed, detail, options);
-    this.name = 'IdentityError';
   }
 }

@@ -21,7 +21,6 @@ export class FrameTooLargeError extends TransportError {
     readonly limit: number,
   ) {
     super(TransportErrorCode.FrameTooLarge, `frame of ${size} bytes exceeds the ${limit}-byte limit`);
-    this.name = 'FrameTooLargeError';
   }
 }
 
@@ -29,7 +28,6 @@ export class FrameTooLargeError extends TransportError {
 export class FrameMalformedError extends TransportError {
   constructor(detail: string, options?: { cause?: unknown }) {
     super(TransportErrorCode.FrameMalformed, `malformed frame: ${detail}`, options);
-    this.name = 'FrameMalformedError';
   }
 }
 
@@ -40,7 +38,6 @@ export class FrameTruncatedError extends TransportError {
     readonly got: number,
   ) {
     super(TransportErrorCode.FrameTruncated, `stream ended after ${got} of ${expected} bytes of a frame`);
-    this.name = 'FrameTruncatedError';
   }
 }
 
@@ -48,7 +45,6 @@ export class FrameTruncatedError extends TransportError {
 export class EndOfStreamError extends TransportError {
   constructor() {
     super(TransportErrorCode.EndOfStream, 'stream ended before a frame');
-    this.name = 'EndOfStreamError';
   }
 }
 

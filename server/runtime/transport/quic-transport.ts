@@ -109,23 +109,21 @@ export class QuicTransport implements Transport, ConnectionHost {
     return pending;
   }
 
-  async close(): Promise<void> {
-    if (this.closedFlag) return;
-    this.closedFlag = true;
-    this.accepting = false;
-    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
-    for (const c of [...this.connections]) c.closeWith('transport_closed');
-    for (const c of [...this.connections]) c.terminate('transport_closed');
-    await this.bindPromise?.catch(() => undefined);
-    await this.udp?.close();
+  close(): Promise<void> {
+    return this.shutdown(true);
   }
 
   /** Vanishes without telling any peer, as a crashed or unplugged node would (tests). */
-  async abort(): Promise<void> {
+  abort(): Promise<void> {
+    return this.shutdown(false);
+  }
+
+  private async shutdown(tellPeers: boolean): Promise<void> {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.accepting = false;
     if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
+    if (tellPeers) for (const c of [...this.connections]) c.closeWith('transport_closed');
     for (const c of [...this.connections]) c.terminate('transport_closed');
     await this.bindPromise?.catch(() => undefined);
     await this.udp?.close();
