@@ -147,6 +147,7 @@ export class PeerRuntime {
           setLastError: (id, error) => runtime.setLastError(id, error),
           onPeerBytes: (peerId, bytes) => runtime.stats.downloaded(peerId, bytes),
           afterDownload: (id) => runtime.afterDownload(id),
+          ...(opts.network.chunkTimeoutMs ? { requestTimeoutMs: opts.network.chunkTimeoutMs } : {}),
           logger: opts.logger.child({ component: 'download' }),
         });
         runtime.streamInstalls = new StreamInstallService({

@@ -31,6 +31,8 @@ export interface MemoryNodeOptions {
   chunkSize?: number;
   uploadLimit?: number;
   downloadLimit?: number;
+  /** how long a chunk request may go without data (the node's default is 15 s) */
+  chunkTimeoutMs?: number;
 }
 
 /** A runtime whose peers are reached over the in-memory transport. */
@@ -52,6 +54,7 @@ export async function startMemoryNode(opts: MemoryNodeOptions) {
       quicPort: opts.port,
       peers: (opts.peers ?? []).map((port) => ({ host: 'memory', port })),
       timing: FAST_TIMING,
+      ...(opts.chunkTimeoutMs ? { chunkTimeoutMs: opts.chunkTimeoutMs } : {}),
       createTransport: (_identity, port) =>
         new MemoryTransport({ network: opts.net, port, idleTimeoutMs: 2_000, ...(id ? { key: id.key, cert: id.cert } : {}) }),
     },

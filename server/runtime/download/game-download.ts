@@ -60,7 +60,6 @@ export interface DownloadResult {
 export class DownloadFailedError extends LanspreadError {
   constructor(code: string, message: string) {
     super(code, message);
-    this.name = 'DownloadFailedError';
   }
 }
 
@@ -130,12 +129,11 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
       let counted = 0;
       const idle = opts.requestTimeoutMs ?? 15_000;
       const stalled = () => body.destroy(new Error(`no data for ${idle} ms (${pos - chunk.offset} of ${chunk.length} bytes received)`));
-      let timer = setTimeout(stalled, idle);
+      const timer = setTimeout(stalled, idle);
       const writer = new ChunkWriter(file, chunk.offset);
       try {
         for await (const piece of body as AsyncIterable<Buffer>) {
-          clearTimeout(timer);
-          timer = setTimeout(stalled, idle);
+          timer.refresh(); // restarts the idle timer without a new one per piece
           if (pos + piece.length > chunk.offset + chunk.length) throw new Error('peer sent more than asked');
           await opts.limiter.take(piece.length, signal);
           hash.update(piece);

@@ -35,6 +35,8 @@ export interface NetworkOptions {
   chunkSize?: number;
   /** find peers with mDNS (and announce this node) */
   mdns?: boolean;
+  /** how long a chunk request may go without data before it is retried elsewhere; default 15 s */
+  chunkTimeoutMs?: number;
 }
 
 export interface PeerNetworkDeps {

@@ -57,6 +57,26 @@ describe('downloads (in-memory transport)', () => {
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.downloaded ? true : undefined), 2_000, 'downloaded after rescan');
   });
 
+  it('gives up on a source that goes silent mid-chunk, but not on one that is slow and steady', async () => {
+    const net = new MemoryNetwork();
+    const MiB = 1024 * 1024;
+    const payload = randomBytes(4 * MiB);
+    // 1 MiB chunks, sent in 256 KiB pieces; the receiver allows 1.5 s without data. One source at
+    // 1 byte/s answers each request, then sends nothing. The other at 1 MiB/s, shared by its two
+    // requests, takes about 2 s per chunk, but a piece comes every 0.5 s or so.
+    const silent = await seed(net, 141, { 'alpha.eti': payload }, '20240101', { uploadLimit: 1, chunkSize: MiB });
+    const steady = await seed(net, 142, { 'alpha.eti': payload }, '20240101', { uploadLimit: MiB, chunkSize: MiB });
+    const c = await startMemoryNode({ net, port: 143, peers: [141, 142], identity: await identity(43), chunkTimeoutMs: 1_500 });
+    await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 2 ? true : undefined), 3_000, 'two sources');
+    const seen = events(c);
+    await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
+    expect((await finished(seen)).type).toBe('DownloadGameFilesFinished');
+    await silent.runtime.updateSettings({ uploadLimit: 0 }); // let its stuck uploads go
+    expect(Buffer.compare(await fs.readFile(path.join(c.gameDir, 'alpha', 'alpha.eti')), payload)).toBe(0);
+    const { deliveries } = c.runtime.lastDownload('alpha')!;
+    expect(deliveries.filter((d) => d.path === 'alpha.eti').map((d) => d.peerId)).toEqual(Array(4).fill(steady.runtime.peerId));
+  });
+
   it('gives a slow source proportionally less work', async () => {
     const net = new MemoryNetwork();
     const payload = randomBytes(24 * CHUNK);
