@@ -7,7 +7,7 @@
 #     -v /srv/games:/games -v lanspread-state:/state lanspread
 #
 # --- build: compile the node and the dashboard, then drop the dev dependencies
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # npm install, not npm ci: see scripts/ensure-built.mjs (optional native packages of other platforms)
@@ -16,7 +16,7 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 
 # --- run: only what a node needs at run time
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

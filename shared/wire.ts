@@ -4,8 +4,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { GAME_ID_PATTERN } from './game-id.js';
 
-export const PROTO_VERSION = 1;
-export const ALPN = 'lanspread/1';
+/** 2: QUIC on quinn, peer ids derived from Ed25519 keys (version 1 nodes cannot complete a handshake with us). */
+export const PROTO_VERSION = 2;
 
 const PeerIdField = Type.String({ pattern: '^[0-9a-f]{32,64}$' });
 const GameIdField = Type.String({ pattern: GAME_ID_PATTERN });

@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from '../bench-util.js';
-import { generateIdentity } from '../../server/runtime/transport/identity.js';
 import { runTransportCases } from '../transport/transport-bench.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -161,13 +160,8 @@ export async function runDownloadBench(): Promise<BenchResult[]> {
     const srcB = path.join(work, 'src-b');
     await makeSourceGame(srcA, size, false);
     await fs.cp(srcA, srcB, { recursive: true });
-    // the baselines: the transport alone (one stream, LAN-size datagrams) and Node's TLS/TCP, same bytes, same run
-    const [tls, quic] = await runTransportCases({
-      bytes: size,
-      parallel: 1,
-      datagramSizes: [1452],
-      identity: await generateIdentity({ commonName: 'bench' }),
-    });
+    // the baselines: the transport alone (one stream) and Node's TLS/TCP, same bytes, same run
+    const [tls, quic] = await runTransportCases({ bytes: size, parallel: 1 });
     // Sources hash their files on the first GetGame; warm that cache so the figures measure transfer.
     await timedDownload(work, [srcA]);
     await timedDownload(work, [srcB]);

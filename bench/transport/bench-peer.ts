@@ -6,19 +6,21 @@
 //
 //   bench-peer.js quic-server|tls-server
 //   bench-peer.js quic-client|tls-client PORT STREAMS BYTES
-// Environment: BENCH_KEY, BENCH_CERT (PEM), BENCH_DATAGRAM (QUIC datagram size).
+// Each QUIC peer makes its own key; the TLS baseline uses the certificate kept
+// beside this file (a baseline only: nodes never use TLS over TCP).
+import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { readMessage, writeMessage } from '../../server/runtime/transport/framing.js';
-import { QuicTransport, type QuicTransportOptions } from '../../server/runtime/transport/quic-transport.js';
+import { generateIdentity } from '../../server/runtime/transport/identity.js';
+import { QuinnTransport, type QuinnTransportOptions } from '../../server/runtime/transport/quinn-transport.js';
 import type { TransportConnection } from '../../server/runtime/transport/transport.js';
 
 const CHUNK = 1024 * 1024;
-const key = process.env.BENCH_KEY ?? '';
-const cert = process.env.BENCH_CERT ?? '';
-const datagramSize = Number(process.env.BENCH_DATAGRAM ?? 1452);
-/** Tuning experiments: BENCH_TUNING='{"sendBurstPackets":128}' is merged into the QUIC options. */
-const tuning = JSON.parse(process.env.BENCH_TUNING ?? '{}') as Partial<QuicTransportOptions>;
+const key = readFileSync(new URL('tls-baseline-key.pem', import.meta.url.replace('/dist/bench/', '/bench/')));
+const cert = readFileSync(new URL('tls-baseline-cert.pem', import.meta.url.replace('/dist/bench/', '/bench/')));
+/** Tuning experiments: BENCH_TUNING='{"streamWindowBytes":4194304}' is merged into the QUIC options. */
+const tuning = JSON.parse(process.env.BENCH_TUNING ?? '{}') as Partial<QuinnTransportOptions>;
 const payload = Buffer.alloc(CHUNK, 0x5a);
 
 function report(obj: object): void {
@@ -61,7 +63,7 @@ async function fetch(s: Duplex, bytes: number): Promise<number> {
 }
 
 async function quicServer(): Promise<void> {
-  const t = new QuicTransport({ host: '127.0.0.1', key, cert, datagramSize, ...tuning });
+  const t = new QuinnTransport({ host: '127.0.0.1', identity: await generateIdentity(), ...tuning });
   let cpu0: NodeJS.CpuUsage | null = null;
   t.onConnection((c: TransportConnection) => {
     c.onStream((s) => {
@@ -69,11 +71,6 @@ async function quicServer(): Promise<void> {
       s.on('error', () => undefined);
       void serve(s).catch(() => undefined);
     });
-    if (process.env.BENCH_VERBOSE) {
-      const q = (c as unknown as { q: { stats(): object } }).q;
-      const timer = setInterval(() => process.stderr.write(`server quiche stats ${JSON.stringify(q.stats())}\n`), 2000);
-      void c.closed.then(() => clearInterval(timer));
-    }
     void c.closed.then(async () => {
       const cpu = process.cpuUsage(cpu0 ?? undefined);
       report({ cpuSeconds: (cpu.user + cpu.system) / 1e6, stats: t.stats() });
@@ -86,7 +83,7 @@ async function quicServer(): Promise<void> {
 }
 
 async function quicClient(port: number, streams: number, bytes: number): Promise<void> {
-  const t = new QuicTransport({ host: '127.0.0.1', key, cert, datagramSize, ...tuning });
+  const t = new QuinnTransport({ host: '127.0.0.1', identity: await generateIdentity(), ...tuning });
   const conn = await t.connect({ host: '127.0.0.1', port });
   const per = Math.floor(bytes / streams);
   const cpu0 = process.cpuUsage();
@@ -95,9 +92,6 @@ async function quicClient(port: number, streams: number, bytes: number): Promise
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const got = counts.reduce((a, b) => a + b, 0);
-  if (process.env.BENCH_VERBOSE) {
-    for (const c of t.listConnections()) process.stderr.write(`client quiche stats ${JSON.stringify(c.q.stats())}\n`);
-  }
   report({ bytes: got, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, stats: t.stats() });
   await conn.close();
   await t.close();

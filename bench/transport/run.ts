@@ -1,5 +1,5 @@
 // Runs the transport benchmark on its own:
-//   node dist/bench/transport/run.js [--bytes N] [--parallel N] [--repeat N] [--datagram SIZE]... [--profile DIR]
+//   node dist/bench/transport/run.js [--bytes N] [--parallel N] [--repeat N] [--profile DIR]
 // (or through tsx on the .ts source). bench/run.ts calls runTransportBench().
 import { pathToFileURL } from 'node:url';
 import { formatTable, machine } from '../bench-util.js';
@@ -10,7 +10,6 @@ export { runTransportBench } from './transport-bench.js';
 function parseArgs(argv: string[]): { options: TransportBenchOptions; repeat: number } {
   const options: TransportBenchOptions = {};
   let repeat = 1;
-  const sizes: number[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
@@ -27,10 +26,6 @@ function parseArgs(argv: string[]): { options: TransportBenchOptions; repeat: nu
         repeat = Number(value);
         i++;
         break;
-      case '--datagram':
-        sizes.push(Number(value));
-        i++;
-        break;
       case '--profile':
         options.cpuProfileDir = value;
         i++;
@@ -39,7 +34,6 @@ function parseArgs(argv: string[]): { options: TransportBenchOptions; repeat: nu
         throw new Error(`unknown argument ${arg}`);
     }
   }
-  if (sizes.length > 0) options.datagramSizes = sizes;
   return { options, repeat };
 }
 

@@ -6,27 +6,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from '../bench-util.js';
-import { generateIdentity, type Identity } from '../../server/runtime/transport/identity.js';
 
 export interface TransportBenchOptions {
   /** Bytes per case; default 1 GiB. */
   bytes?: number;
   /** Parallel streams of the multi-stream cases; default 4. */
   parallel?: number;
-  /** QUIC datagram sizes to measure; default [1452, 1350]. */
-  datagramSizes?: number[];
   /** Write V8 CPU profiles of the QUIC peers into this folder. */
   cpuProfileDir?: string;
   /** Give up on a case after this long. */
   timeoutMs?: number;
-  /** The peers' key and certificate; a fresh one when absent. */
-  identity?: Identity;
 }
 
 export interface TransportCase {
   kind: 'quic' | 'tls';
   streams: number;
-  datagramSize?: number;
   bytes: number;
   seconds: number;
   mibPerSecond: number;
@@ -58,11 +52,11 @@ function jsonLines(child: ChildProcess): AsyncIterator<Record<string, unknown>> 
   };
 }
 
-function startPeer(args: string[], identity: Identity, env: Record<string, string>, profileDir?: string): ChildProcess {
+function startPeer(args: string[], profileDir?: string): ChildProcess {
   const execArgv = [...process.execArgv];
   if (profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
   return spawn(process.execPath, [...execArgv, peerScript, ...args], {
-    env: { ...process.env, BENCH_KEY: identity.key, BENCH_CERT: identity.cert, ...env },
+    env: process.env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
@@ -84,17 +78,9 @@ async function next(lines: AsyncIterator<Record<string, unknown>>, what: string)
   return r.value;
 }
 
-async function runCase(
-  kind: 'quic' | 'tls',
-  streams: number,
-  bytes: number,
-  identity: Identity,
-  options: TransportBenchOptions,
-  datagramSize?: number,
-): Promise<TransportCase> {
-  const env: Record<string, string> = datagramSize ? { BENCH_DATAGRAM: String(datagramSize) } : {};
+async function runCase(kind: 'quic' | 'tls', streams: number, bytes: number, options: TransportBenchOptions): Promise<TransportCase> {
   const profile = kind === 'quic' ? options.cpuProfileDir : undefined;
-  const server = startPeer([`${kind}-server`], identity, env, profile);
+  const server = startPeer([`${kind}-server`], profile);
   let client: ChildProcess | null = null;
   const timer = setTimeout(() => {
     server.kill('SIGKILL');
@@ -103,7 +89,7 @@ async function runCase(
   try {
     const serverLines = jsonLines(server);
     const { port } = await next(serverLines, 'server');
-    client = startPeer([`${kind}-client`, String(port), String(streams), String(bytes)], identity, env, profile);
+    client = startPeer([`${kind}-client`, String(port), String(streams), String(bytes)], profile);
     const result = await next(jsonLines(client), 'client');
     const serverResult = await next(serverLines, 'server');
     const seconds = Number(result.seconds);
@@ -116,7 +102,6 @@ async function runCase(
       receiverCpuPerGiB: Number(result.cpuSeconds) / gib,
       kind,
       streams,
-      datagramSize,
       bytes: got,
       seconds,
       mibPerSecond: got / 2 ** 20 / seconds,
@@ -133,14 +118,10 @@ async function runCase(
 export async function runTransportCases(options: TransportBenchOptions = {}): Promise<TransportCase[]> {
   const bytes = options.bytes ?? 2 ** 30;
   const parallel = options.parallel ?? 4;
-  const sizes = options.datagramSizes ?? [1452, 1350];
-  const identity = options.identity ?? (await generateIdentity({ commonName: 'bench' }));
   const cases: TransportCase[] = [];
   const widths = parallel > 1 ? [1, parallel] : [1];
-  for (const n of widths) cases.push(await runCase('tls', n, bytes, identity, options));
-  for (const size of sizes) {
-    for (const n of widths) cases.push(await runCase('quic', n, bytes, identity, options, size));
-  }
+  for (const n of widths) cases.push(await runCase('tls', n, bytes, options));
+  for (const n of widths) cases.push(await runCase('quic', n, bytes, options));
   return cases;
 }
 
@@ -150,7 +131,7 @@ export function toBenchResults(cases: TransportCase[]): BenchResult[] {
     const what =
       c.kind === 'tls'
         ? `TLS over TCP, ${c.streams} connection${c.streams > 1 ? 's' : ''} (baseline)`
-        : `QUIC, ${c.streams} stream${c.streams > 1 ? 's' : ''}, ${c.datagramSize}-byte datagrams`;
+        : `QUIC (quinn), ${c.streams} stream${c.streams > 1 ? 's' : ''}`;
     const base = tls.get(c.streams);
     return {
       name: what,

@@ -8,10 +8,14 @@ import { randomBytes } from 'node:crypto';
  * the new one: temp file in the same folder, fsync, rename, fsync the folder.
  * `tmpName` fixes the temp file's name (recognisable by scanners and recovery).
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { tmpName?: string } = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  opts: { tmpName?: string; mode?: number } = {},
+): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, opts.tmpName ?? `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'w', 0o644);
+  const handle = await fs.open(tmp, 'w', opts.mode ?? 0o644);
   try {
     await handle.writeFile(data);
     await handle.sync();

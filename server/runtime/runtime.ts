@@ -12,7 +12,7 @@ import type { Catalog, CatalogEntry } from './library/catalog.js';
 import { Library } from './library/library.js';
 import type { Logger } from './logger.js';
 import { OperationRegistry } from './operations.js';
-import { loadOrCreatePeerId } from './state/state-dir.js';
+import { loadOrCreateIdentity } from './transport/identity.js';
 import { SettingsStore, validateGameDir } from './state/settings-store.js';
 import { PeerNetwork, type NetworkOptions } from './peers/peer-network.js';
 import type { Peer, GameSource } from '../../shared/api.js';
@@ -102,14 +102,15 @@ export class PeerRuntime {
   }
 
   static async start(opts: RuntimeOptions): Promise<PeerRuntime> {
-    const peerId = await loadOrCreatePeerId(opts.stateDir);
+    const identity = await loadOrCreateIdentity(opts.stateDir);
+    const peerId = identity.peerId;
     const runtime = new PeerRuntime(peerId, opts.catalog, opts);
     await runtime.installs.recover();
     await runtime.library.start();
     if (opts.network) {
       try {
         runtime.network = await PeerNetwork.start(opts.network, {
-          selfId: peerId,
+          identity,
           name: () => runtime.current.name,
           catalog: opts.catalog,
           library: runtime.library,

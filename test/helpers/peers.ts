@@ -12,7 +12,7 @@ import { tempDir } from './temp-dir.js';
 import { testCatalog } from './runtime.js';
 
 let identities: Identity[] | undefined;
-/** A few identities made once per test file (openssl is slow-ish). */
+/** A few identities made once per test file, for raw clients. */
 export async function identity(i: number): Promise<Identity> {
   identities ??= await Promise.all([0, 1, 2, 3].map(() => generateIdentity()));
   return identities[i % identities.length] as Identity;
@@ -24,7 +24,6 @@ export interface MemoryNodeOptions {
   net: MemoryNetwork;
   port: number;
   peers?: number[];
-  identity?: Identity;
   catalog?: Catalog;
   gameDir?: string;
   stateDir?: string;
@@ -39,7 +38,6 @@ export interface MemoryNodeOptions {
 export async function startMemoryNode(opts: MemoryNodeOptions) {
   const gameDir = opts.gameDir ?? (await tempDir());
   const stateDir = opts.stateDir ?? (await tempDir());
-  const id = opts.identity;
   const runtime = await PeerRuntime.start({
     gameDir,
     stateDir,
@@ -55,17 +53,16 @@ export async function startMemoryNode(opts: MemoryNodeOptions) {
       peers: (opts.peers ?? []).map((port) => ({ host: 'memory', port })),
       timing: FAST_TIMING,
       ...(opts.chunkTimeoutMs ? { chunkTimeoutMs: opts.chunkTimeoutMs } : {}),
-      createTransport: (_identity, port) =>
-        new MemoryTransport({ network: opts.net, port, idleTimeoutMs: 2_000, ...(id ? { key: id.key, cert: id.cert } : {}) }),
+      createTransport: (identity, port) => new MemoryTransport({ network: opts.net, port, idleTimeoutMs: 2_000, identity }),
     },
   });
   onTestFinished(() => runtime.close());
   return { runtime, gameDir, stateDir };
 }
 
-/** A bare transport to talk raw protocol to a node. */
+/** A bare transport to talk raw protocol to a node (with `id`, the connection proves that identity). */
 export async function rawClient(net: MemoryNetwork, port: number, id?: Identity): Promise<TransportConnection> {
-  const transport = new MemoryTransport({ network: net, ...(id ? { key: id.key, cert: id.cert } : {}) });
+  const transport = new MemoryTransport({ network: net, ...(id ? { identity: id } : {}) });
   onTestFinished(() => transport.close());
   await transport.listen();
   return transport.connect({ host: 'memory', port });

@@ -1,20 +1,18 @@
-// A bare QUIC client with the shipped development certificate, for raw
-// protocol requests to a real node process.
-import fs from 'node:fs';
-import path from 'node:path';
+// A bare QUIC client with an identity of its own, for raw protocol requests
+// to a real node process.
 import { onTestFinished } from 'vitest';
-import { QuicTransport } from '../../server/runtime/transport/quic-transport.js';
+import { generateIdentity, type Identity } from '../../server/runtime/transport/identity.js';
+import { QuinnTransport } from '../../server/runtime/transport/quinn-transport.js';
 import type { TransportConnection } from '../../server/runtime/transport/transport.js';
-import { PROJECT_ROOT } from './node-process.js';
 
-export async function quicClient(port: number, host = '127.0.0.1'): Promise<TransportConnection> {
-  const transport = new QuicTransport({
-    host: '127.0.0.1',
-    port: 0,
-    key: fs.readFileSync(path.join(PROJECT_ROOT, 'certs', 'key.pem')),
-    cert: fs.readFileSync(path.join(PROJECT_ROOT, 'certs', 'cert.pem')),
-  });
+export async function quicClient(
+  port: number,
+  host = '127.0.0.1',
+  identity?: Identity,
+): Promise<TransportConnection & { identity: Identity }> {
+  const id = identity ?? (await generateIdentity());
+  const transport = new QuinnTransport({ host: '127.0.0.1', port: 0, identity: id });
   onTestFinished(() => transport.close());
-  await transport.listen();
-  return transport.connect({ host, port });
+  const conn = await transport.connect({ host, port });
+  return Object.assign(conn, { identity: id });
 }

@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { loadOrCreateIdentity } from '../../server/runtime/transport/identity.js';
+import { getJson } from '../helpers/api.js';
 import { CLI, startNode } from '../helpers/node-process.js';
 import { makeGame, tempDir } from '../helpers/temp-dir.js';
 
@@ -46,7 +48,10 @@ describe('lanspread serve', () => {
     const node = await startNode({ games: path.join(home, 'new-games'), state: path.join(home, 'new-state') });
     onTestFinished(() => node.stop());
     expect((await fs.stat(path.join(home, 'new-games'))).isDirectory()).toBe(true);
-    expect((await fs.readFile(path.join(home, 'new-state', 'peer-id'), 'utf8')).trim()).toMatch(/^[0-9a-f]{32}$/);
+    // The node's key is made on first start (mode 0600) and its peer id derived from it.
+    const health = await getJson<{ peerId: string }>(node.url, '/api/health');
+    expect((await fs.stat(path.join(home, 'new-state', 'node-key'))).mode & 0o777).toBe(0o600);
+    expect(health.peerId).toBe((await loadOrCreateIdentity(path.join(home, 'new-state'))).peerId);
   });
 
   it('refuses a port in use, a game dir that is a file, and a bad catalog, each with one line', async () => {

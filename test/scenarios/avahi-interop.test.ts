@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createNetwork, type Host, type Network } from '../helpers/netns.js';
 import { randomPeerId, startMdnsNode } from '../helpers/mdns-node.js';
 import { requirePrerequisite, skipSuite, skipTest } from '../helpers/skip.js';
+import { PROTO_VERSION } from '../../shared/wire.js';
 
 const TOOLS = ['dbus-daemon', 'avahi-daemon', 'avahi-browse', 'avahi-publish', 'mount'];
 
@@ -190,7 +191,7 @@ describe.skipIf(skipSuite(available, 'Avahi interop'))('Avahi interoperability',
     expect(found, `avahi-browse output:\n${last}`).toBeDefined();
     expect(found).toMatchObject({ type: '_lanspread._udp', port: node.port, address: ours.address });
     expect(found!.host).toBe(`lanspread-${node.peerId}.local`);
-    expect(found!.txt).toEqual(expect.arrayContaining([`id=${node.peerId}`, 'proto=1', 'name=interop node']));
+    expect(found!.txt).toEqual(expect.arrayContaining([`id=${node.peerId}`, `proto=${PROTO_VERSION}`, 'name=interop node']));
   });
 
   it('a service published with avahi-publish is discovered, and its withdrawal expires it', async (ctx) => {

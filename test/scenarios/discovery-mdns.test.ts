@@ -7,6 +7,7 @@ import { MAX_PEERS } from '../../server/runtime/discovery/index.js';
 import { canUseNetns, createNetwork, type Host } from '../helpers/netns.js';
 import { startMdnsNode, type MdnsNode } from '../helpers/mdns-node.js';
 import { requirePrerequisite, skipSuite } from '../helpers/skip.js';
+import { PROTO_VERSION } from '../../shared/wire.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -41,7 +42,7 @@ async function sees(observer: MdnsNode, target: MdnsNode, address: string, inter
     host: address,
     port: target.port,
     name: `node-${target.peerId.slice(0, 6)}`,
-    proto: '1',
+    proto: String(PROTO_VERSION),
   });
   if (interfaceAddress) expect(p.interfaceAddress).toBe(interfaceAddress);
 }

@@ -6,7 +6,6 @@
 // (peer-order.ts), so each test gives its nodes fixed peer ids and hands the
 // "bad" role (corrupting, slow then killed, …) to the peer the receiver ranks
 // first: the behaviour under test is then surely exercised.
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import type { Game } from '../../shared/api.js';
 import { openFileSource, scanRarArchive } from '../../server/runtime/install/rar-headers.js';
 import { RarUnpacker } from '../../server/runtime/install/rar-unpacker.js';
 import { orderSenders } from '../../server/runtime/stream-install/peer-order.js';
+import { KEY_FILE, generateIdentity, type Identity } from '../../server/runtime/transport/identity.js';
 import { getJson, postJson } from '../helpers/api.js';
 import { rarFixture } from '../helpers/fixtures.js';
 import { startNode, type NodeProcess } from '../helpers/node-process.js';
@@ -30,14 +30,16 @@ type Node = NodeProcess & { games: string; state: string; peerId: string };
 type LogLine = Record<string, unknown> & { msg: string };
 
 async function node(
-  opts: { peerId?: string; archives?: Record<string, string>; peers?: Node[]; args?: string[]; env?: Record<string, string> } = {},
+  opts: { identity?: Identity; archives?: Record<string, string>; peers?: Node[]; args?: string[]; env?: Record<string, string> } = {},
 ): Promise<Node> {
   const games = await tempDir();
   const state = await tempDir();
   const catalog = path.join(state, 'catalog.json');
   await fs.writeFile(catalog, JSON.stringify(CATALOG));
-  const peerId = opts.peerId ?? randomBytes(16).toString('hex');
-  await fs.writeFile(path.join(state, 'peer-id'), `${peerId}\n`);
+  // The node's key is made here, so the test knows (and orders) peer ids before the nodes start.
+  const identity = opts.identity ?? (await generateIdentity());
+  await fs.writeFile(path.join(state, KEY_FILE), identity.privateKeyProto, { mode: 0o600 });
+  const peerId = identity.peerId;
   if (opts.archives) {
     const files: Record<string, Buffer> = {};
     for (const [rel, fixture] of Object.entries(opts.archives)) files[rel] = await fs.readFile(rarFixture(fixture));
@@ -57,10 +59,16 @@ async function node(
 }
 
 /** Peer ids for a receiver and its senders, the senders in the order the receiver will try them. */
-function ids(senders: number): { receiver: string; senders: string[] } {
-  const receiver = randomBytes(16).toString('hex');
-  const others = Array.from({ length: senders }, () => randomBytes(16).toString('hex'));
-  return { receiver, senders: orderSenders(receiver, 'alpha', others) };
+/** Identities for a receiver and its senders, the senders in the order the receiver will try them. */
+async function ids(senders: number): Promise<{ receiver: Identity; senders: Identity[] }> {
+  const receiver = await generateIdentity();
+  const others = await Promise.all(Array.from({ length: senders }, () => generateIdentity()));
+  const order = orderSenders(
+    receiver.peerId,
+    'alpha',
+    others.map((o) => o.peerId),
+  );
+  return { receiver, senders: order.map((id) => others.find((o) => o.peerId === id)!) };
 }
 
 const logs = (n: Node): LogLine[] =>
@@ -162,11 +170,11 @@ describe('streamed installs between real nodes', () => {
   });
 
   it('S2: a sender that corrupts data is refused by CRC and the next validated peer installs', async () => {
-    const { receiver, senders } = ids(2);
+    const { receiver, senders } = await ids(2);
     const archives = { 'alpha.eti': 'rar5_solid.rar' };
-    const liar = await node({ peerId: senders[0]!, archives, env: { LANSPREAD_TEST_STREAM_CORRUPT: '1' } });
-    const honest = await node({ peerId: senders[1]!, archives });
-    const r = await node({ peerId: receiver, peers: [liar, honest] });
+    const liar = await node({ identity: senders[0]!, archives, env: { LANSPREAD_TEST_STREAM_CORRUPT: '1' } });
+    const honest = await node({ identity: senders[1]!, archives });
+    const r = await node({ identity: receiver, peers: [liar, honest] });
     await seesSources(r, 2);
     await streamInstall(r);
     const done = await settled(r);
@@ -219,11 +227,11 @@ describe('streamed installs between real nodes', () => {
   });
 
   it('S4: a sender killed mid-stream: the receiver moves on to the next validated peer', async () => {
-    const { receiver, senders } = ids(2);
+    const { receiver, senders } = await ids(2);
     const archives = { 'alpha.eti': 'rar5_solid.rar' };
-    const doomed = await node({ peerId: senders[0]!, archives, args: ['--upload-limit', '2048'] });
-    const survivor = await node({ peerId: senders[1]!, archives });
-    const r = await node({ peerId: receiver, peers: [doomed, survivor] });
+    const doomed = await node({ identity: senders[0]!, archives, args: ['--upload-limit', '2048'] });
+    const survivor = await node({ identity: senders[1]!, archives });
+    const r = await node({ identity: receiver, peers: [doomed, survivor] });
     await seesSources(r, 2);
     await streamInstall(r);
     await waitFor(

@@ -160,7 +160,7 @@ describe.skipIf(SKIP_BROWSER)('dashboard transfers between two nodes', { timeout
   it('warns about a peer that speaks another protocol version', async () => {
     // a bare QUIC client says Hello with the next protocol version; it answers no ping, so it only stays a few seconds
     const conn = await quicClient(receiver.quicPort);
-    const hello = { type: 'Hello', peer_id: 'e7'.repeat(16), proto_version: PROTO_VERSION + 1, listen_port: 1, name: 'future-node' };
+    const hello = { type: 'Hello', peer_id: conn.identity.peerId, proto_version: PROTO_VERSION + 1, listen_port: 1, name: 'future-node' };
     expect((await rawRequest(conn, hello)).answer.type).toBe('Hello');
     const warning = page.getByTestId('peers-warning');
     await expect.poll(() => warning.count(), { timeout: TRANSFER_TIMEOUT_MS }).toBe(1);

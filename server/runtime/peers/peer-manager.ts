@@ -2,14 +2,13 @@
 // (either direction) until it stops answering pings for `peerTimeoutMs` or its
 // connection closes; it is keyed by peer id, so a restarted node (same id) is
 // one entry, never two. A Hello with our own id is ignored (we never peer with
-// ourselves, also via our own mDNS announcement), and a known id with another
-// key is refused. Library exchange rides on liveness: every Pong carries the
+// ourselves, also via our own mDNS announcement), and a Hello whose id is not
+// the one the connection's handshake proved is refused. Library exchange rides on liveness: every Pong carries the
 // peer's library revision, and a new revision triggers one ListGames.
 import type { Peer } from '../../../shared/api.js';
 import { PROTO_VERSION, WireErrorCode, type WireAnswer, type WireRequestOf } from '../../../shared/wire.js';
 import type { Logger } from '../logger.js';
 import type { Endpoint, Transport, TransportConnection } from '../transport/transport.js';
-import type { KnownPeers } from './known-peers.js';
 import { request } from './peer-client.js';
 import type { PeerGameDB } from './peer-game-db.js';
 import type { ProtocolServer } from './protocol-server.js';
@@ -56,7 +55,6 @@ export interface PeerManagerOptions {
   transport: Transport;
   server: ProtocolServer;
   db: PeerGameDB;
-  known: KnownPeers;
   selfId: string;
   name: () => string;
   listenPort: number;
@@ -146,8 +144,11 @@ export class PeerManager {
         await connection.close();
         return;
       }
-      if (!this.opts.known.accept(hello.peer_id, connection.remoteFingerprint)) {
-        this.opts.logger.warn({ peerId: hello.peer_id, endpoint: key }, 'peer id claimed with a different key; refused');
+      if (hello.peer_id !== connection.remotePeerId) {
+        this.opts.logger.warn(
+          { peerId: hello.peer_id, proven: connection.remotePeerId, endpoint: key },
+          'peer id claimed without its key; refused',
+        );
         await connection.close();
         return;
       }
@@ -171,9 +172,9 @@ export class PeerManager {
       // Our own Hello came back to us: answer so the dialler learns it is itself, but never register.
       return this.ourHello();
     }
-    if (!this.opts.known.accept(hello.peer_id, connection.remoteFingerprint)) {
+    if (hello.peer_id !== connection.remotePeerId) {
       setTimeout(() => void connection.close(), 100).unref();
-      throw new WireError(WireErrorCode.IdentityMismatch, `peer id ${hello.peer_id} belongs to another key`);
+      throw new WireError(WireErrorCode.IdentityMismatch, `peer id ${hello.peer_id} is not the one your key proves`);
     }
     this.register(
       connection,

@@ -1,15 +1,13 @@
-// Everything that faces other nodes, composed: this node's TLS identity, the
-// transport (QUIC by default, injectable), what it serves, who its peers are
+// Everything that faces other nodes, composed: this node's identity (its key),
+// the transport (QUIC on quinn by default, injectable), what it serves, who its peers are
 // and what they have. The runtime talks to peers only through this.
-import path from 'node:path';
 import type { Peer } from '../../../shared/api.js';
 import { isErrno } from '../fs-util.js';
 import type { Catalog } from '../library/catalog.js';
 import type { Logger } from '../logger.js';
-import { loadOrCreateIdentity, type Identity } from '../transport/identity.js';
-import { QuicTransport } from '../transport/quic-transport.js';
+import type { Identity } from '../transport/identity.js';
+import { QuinnTransport } from '../transport/quinn-transport.js';
 import type { Endpoint, Transport } from '../transport/transport.js';
-import { KnownPeers } from './known-peers.js';
 import { MdnsDiscovery } from '../discovery/index.js';
 import { ChunkHashCache } from '../download/chunk-hash-cache.js';
 import { CHUNK_SIZE } from '../download/chunks.js';
@@ -30,7 +28,7 @@ export interface NetworkOptions {
   peers?: Endpoint[];
   timing?: Partial<PeerTiming>;
   /** replaces the QUIC transport (the in-memory transport in tests) */
-  createTransport?: (identity: Identity | null, port: number) => Transport;
+  createTransport?: (identity: Identity, port: number) => Transport;
   /** chunk size this node hashes its files with (tests use small chunks) */
   chunkSize?: number;
   /** find peers with mDNS (and announce this node) */
@@ -40,7 +38,8 @@ export interface NetworkOptions {
 }
 
 export interface PeerNetworkDeps {
-  selfId: string;
+  /** this node's key; its peer id is `identity.peerId` */
+  identity: Identity;
   name: () => string;
   catalog: Catalog;
   library: LibraryView;
@@ -61,15 +60,11 @@ export class PeerNetwork {
     readonly endpoint: Endpoint,
     readonly db: PeerGameDB,
     readonly manager: PeerManager,
-    private readonly known: KnownPeers,
   ) {}
 
   static async start(opts: NetworkOptions, deps: PeerNetworkDeps): Promise<PeerNetwork> {
     const logger = deps.logger;
-    const known = new KnownPeers(deps.stateDir, logger);
-    await known.load();
-    const identity = opts.createTransport ? null : await loadOrCreateIdentity(path.join(deps.stateDir, 'identity'));
-    const { transport, endpoint } = await bindTransport(opts, identity, logger);
+    const { transport, endpoint } = await bindTransport(opts, deps.identity, logger);
     const db = new PeerGameDB(deps.catalog);
     const served = new ServedFiles(
       deps.catalog,
@@ -91,26 +86,25 @@ export class PeerNetwork {
       transport,
       server,
       db,
-      known,
-      selfId: deps.selfId,
+      selfId: deps.identity.peerId,
       name: deps.name,
       listenPort: endpoint.port,
       events: deps.events,
       logger: logger.child({ component: 'peers' }),
       ...(opts.timing ? { timing: opts.timing } : {}),
     });
-    const network = new PeerNetwork(transport, endpoint, db, manager, known);
+    const network = new PeerNetwork(transport, endpoint, db, manager);
     self.network = network;
     manager.start();
     for (const peer of opts.peers ?? []) manager.addStatic(peer);
     if (opts.mdns) await network.startDiscovery(deps);
-    logger.info({ endpoint: `${endpoint.host}:${endpoint.port}`, fingerprint: identity?.fingerprint }, 'listening for peers');
+    logger.info({ endpoint: `${endpoint.host}:${endpoint.port}`, peerId: deps.identity.peerId }, 'listening for peers');
     return network;
   }
 
   private async startDiscovery(deps: PeerNetworkDeps): Promise<void> {
     const discovery = new MdnsDiscovery({
-      peerId: deps.selfId,
+      peerId: deps.identity.peerId,
       name: deps.name(),
       port: this.endpoint.port,
       logger: deps.logger.child({ component: 'mdns' }),
@@ -138,13 +132,12 @@ export class PeerNetwork {
     await this.discovery?.stop();
     await this.manager.stop();
     await this.transport.close();
-    await this.known.flush();
   }
 }
 
 async function bindTransport(
   opts: NetworkOptions,
-  identity: Identity | null,
+  identity: Identity,
   logger: Logger,
 ): Promise<{ transport: Transport; endpoint: Endpoint }> {
   const tries = opts.quicPort === 0 ? 1 : PORT_TRIES;
@@ -153,11 +146,10 @@ async function bindTransport(
     const port = opts.quicPort === 0 ? 0 : opts.quicPort + i;
     const transport =
       opts.createTransport?.(identity, port) ??
-      new QuicTransport({
+      new QuinnTransport({
         host: opts.quicHost ?? '0.0.0.0',
         port,
-        key: identity!.key,
-        cert: identity!.cert,
+        identity,
         logger: logger.child({ component: 'quic' }),
       });
     try {

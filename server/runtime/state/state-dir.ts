@@ -1,13 +1,8 @@
-// The node's own data, outside the game dir: its peer id, settings, the library
-// index and install intents. The peer id is made once and kept, so a restarted
-// node is the same peer.
+// The node's own data, outside the game dir: its key (transport/identity.ts),
+// settings, the library index and install intents.
 import fs from 'node:fs/promises';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { LanspreadError } from '../errors.js';
-import { isErrno, writeFileAtomic } from '../fs-util.js';
-
-const PEER_ID_RE = /^[0-9a-f]{32,64}$/;
+import { isErrno } from '../fs-util.js';
 
 /** Create the state dir when missing; refuse a path that is not a writable directory. */
 export async function ensureDir(dir: string, what: string): Promise<void> {
@@ -24,18 +19,4 @@ export async function ensureDir(dir: string, what: string): Promise<void> {
   } catch {
     throw new LanspreadError('invalid_config', `${what} ${dir} is not writable`);
   }
-}
-
-/** The kept peer id, made on first call. */
-export async function loadOrCreatePeerId(stateDir: string): Promise<string> {
-  const file = path.join(stateDir, 'peer-id');
-  try {
-    const text = (await fs.readFile(file, 'utf8')).trim();
-    if (PEER_ID_RE.test(text)) return text;
-  } catch (err) {
-    if (!isErrno(err, 'ENOENT')) throw err;
-  }
-  const id = randomBytes(16).toString('hex');
-  await writeFileAtomic(file, `${id}\n`);
-  return id;
 }

@@ -43,7 +43,7 @@ export class BindFailedError extends TransportError {
   }
 }
 
-/** A dial that failed: nobody there, handshake refused (TLS, ALPN), or limits. */
+/** A dial that failed: nobody there, handshake refused (TLS), or limits. */
 export class ConnectFailedError extends TransportError {
   constructor(target: string, detail: string, options?: { cause?: unknown }) {
     super(TransportErrorCode.ConnectFailed, `cannot connect to ${target}: ${detail}`, options);
@@ -104,12 +104,17 @@ export class InvalidTransportOptionsError extends TransportError {
   }
 }
 
-/** The installed native QUIC binding lacks something the driver relies on. */
+/** The installed native QUIC layer cannot load, or lacks something the transport relies on. */
 export class BindingMismatchError extends TransportError {
-  constructor(readonly missing: readonly string[]) {
+  constructor(
+    readonly missing: readonly string[],
+    installed: string,
+    options?: { cause?: unknown },
+  ) {
     super(
       TransportErrorCode.BindingMismatch,
-      `@matrixai/quic native binding lacks: ${missing.join(', ')} (the driver is written against 2.0.9)`,
+      `@chainsafe/libp2p-quic ${installed} native layer lacks: ${missing.join(', ')} (the transport is written against 2.1.1)`,
+      options,
     );
   }
 }

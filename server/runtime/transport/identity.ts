@@ -1,104 +1,78 @@
-// A node's TLS identity: an EC P-256 key and a self-signed certificate.
-// Certificates are never verified against a CA; what identifies a peer is the
-// sha256 of its certificate's public key (SPKI), which survives re-issuing the
-// certificate for the same key and cannot be claimed without the key.
-import { execFile } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
-import os from 'node:os';
+// A node's identity is one Ed25519 key, made once in JavaScript (no external
+// tool) and kept in the state dir. Its peer id is derived from the public key:
+// the first 128 bits of SHA-256 of the raw 32-byte key, in hex. The QUIC
+// handshake (libp2p TLS: a self-signed certificate carrying the key and a
+// signature by it) proves the key to the other side, which derives the id
+// itself, so no node can answer for an id that is not its own.
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { writeFileAtomic } from '../fs-util.js';
 import { IdentityError } from './errors.js';
 
-const execFileAsync = promisify(execFile);
-
 export interface Identity {
-  /** PEM private key. */
-  key: string;
-  /** PEM self-signed certificate. */
-  cert: string;
-  /** sha256 hex of the certificate's SPKI; what peers see as `remoteFingerprint`. */
-  fingerprint: string;
+  /** Derived from the public key (hex, 32 characters). */
+  readonly peerId: string;
+  /** The private key in libp2p's protobuf encoding, which the QUIC layer takes. */
+  readonly privateKeyProto: Uint8Array;
 }
 
-export interface GenerateIdentityOptions {
-  commonName?: string;
-  /** Validity in days; default 100 years, since nothing checks expiry. */
-  days?: number;
-  /** The openssl executable; default `openssl` from PATH. */
-  openssl?: string;
+/** The key's file in the state dir. */
+export const KEY_FILE = 'node-key';
+
+/** Files of the identity scheme before keys were identities; removed on start. */
+const OBSOLETE = ['peer-id', 'known-peers.json', 'identity'];
+
+/** The peer id of a raw Ed25519 public key. */
+export function peerIdFromPublicKey(raw: Uint8Array): string {
+  return createHash('sha256').update(raw).digest('hex').slice(0, 32);
 }
 
-/** sha256 (hex) of a certificate's SubjectPublicKeyInfo, from PEM text or DER bytes. */
-export function spkiFingerprint(cert: string | Uint8Array): string {
-  let x509: X509Certificate;
+/** The peer id behind a libp2p peer id string (what the handshake proved), or null if it is not an Ed25519 key. */
+export function peerIdFromLibp2p(libp2pId: string): string | null {
   try {
-    x509 = new X509Certificate(typeof cert === 'string' ? cert : Buffer.from(cert));
-  } catch (err) {
-    throw new IdentityError('not a valid X.509 certificate', { cause: err });
+    const key = peerIdFromString(libp2pId).publicKey;
+    if (key?.type !== 'Ed25519') return null;
+    return peerIdFromPublicKey(key.raw);
+  } catch {
+    return null;
   }
-  const spki = x509.publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest('hex');
+}
+
+function fromProtobuf(bytes: Uint8Array): Identity {
+  const key = privateKeyFromProtobuf(bytes);
+  if (key.type !== 'Ed25519') throw new IdentityError(`the key is ${key.type}, not Ed25519`);
+  return { peerId: peerIdFromPublicKey(key.publicKey.raw), privateKeyProto: privateKeyToProtobuf(key) };
+}
+
+/** A fresh identity (not stored). */
+export async function generateIdentity(): Promise<Identity> {
+  return fromProtobuf(privateKeyToProtobuf(await generateKeyPair('Ed25519')));
 }
 
 /**
- * Makes a fresh key and self-signed certificate with the `openssl` CLI
- * (node:crypto makes keys but not X.509 certificates).
+ * Reads `<stateDir>/node-key`, or makes and stores a new key (mode 0600) when
+ * there is none. Files of the older identity scheme are removed, so a node
+ * upgraded in place starts cleanly on its new identity.
  */
-export async function generateIdentity(options: GenerateIdentityOptions = {}): Promise<Identity> {
-  const cn = options.commonName ?? 'lanspread';
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(cn)) throw new IdentityError(`invalid common name "${cn}"`);
-  const days = options.days ?? 36_500;
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'lanspread-identity-'));
+export async function loadOrCreateIdentity(stateDir: string): Promise<Identity> {
+  const file = path.join(stateDir, KEY_FILE);
+  let identity: Identity | null = null;
   try {
-    const keyFile = path.join(dir, 'key.pem');
-    const certFile = path.join(dir, 'cert.pem');
-    try {
-      await execFileAsync(
-        options.openssl ?? 'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-keyout',
-          keyFile,
-          '-out',
-          certFile,
-          '-days',
-          String(days),
-          '-subj',
-          `/CN=${cn}`,
-        ],
-        { timeout: 30_000 },
-      );
-    } catch (err) {
-      throw new IdentityError('openssl could not create a certificate (is openssl installed?)', { cause: err });
-    }
-    const [key, cert] = await Promise.all([readFile(keyFile, 'utf8'), readFile(certFile, 'utf8')]);
-    return { key, cert, fingerprint: spkiFingerprint(cert) };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** Reads `key.pem`/`cert.pem` from `dir`; creates them (key mode 0600) when absent. */
-export async function loadOrCreateIdentity(dir: string, options: GenerateIdentityOptions = {}): Promise<Identity> {
-  const keyFile = path.join(dir, 'key.pem');
-  const certFile = path.join(dir, 'cert.pem');
-  try {
-    const [key, cert] = await Promise.all([readFile(keyFile, 'utf8'), readFile(certFile, 'utf8')]);
-    return { key, cert, fingerprint: spkiFingerprint(cert) };
+    identity = fromProtobuf(await readFile(file));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new IdentityError(`cannot read the node key ${file}: ${(err as Error).message}`, { cause: err });
+    }
   }
-  const identity = await generateIdentity(options);
-  await mkdir(dir, { recursive: true });
-  await writeFile(keyFile, identity.key, { mode: 0o600 });
-  await chmod(keyFile, 0o600);
-  await writeFile(certFile, identity.cert);
+  if (!identity) {
+    identity = await generateIdentity();
+    await mkdir(stateDir, { recursive: true });
+    await writeFileAtomic(file, Buffer.from(identity.privateKeyProto), { mode: 0o600 });
+    await chmod(file, 0o600);
+  }
+  await Promise.all(OBSOLETE.map((name) => rm(path.join(stateDir, name), { recursive: true, force: true })));
   return identity;
 }

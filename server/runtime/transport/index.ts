@@ -25,6 +25,6 @@ export {
   writeMessage,
   type FrameOptions,
 } from './framing.js';
-export { generateIdentity, loadOrCreateIdentity, spkiFingerprint, type Identity } from './identity.js';
-export { QuicTransport, type QuicTransportOptions, type QuicTransportStats } from './quic-transport.js';
+export { generateIdentity, loadOrCreateIdentity, peerIdFromPublicKey, type Identity } from './identity.js';
+export { QuinnTransport, type QuinnTransportOptions, type QuinnTransportStats } from './quinn-transport.js';
 export { MemoryNetwork, MemoryTransport, MEMORY_HOST, defaultMemoryNetwork, type MemoryTransportOptions } from './memory-transport.js';

@@ -3,7 +3,7 @@
 // shared default) under host "memory" and a port number. It keeps the same
 // contract as QUIC (see transport.ts and the compliance suite): connection
 // reuse per endpoint, per-connection stream limit, backpressure, FIN/reset
-// semantics, fingerprints of the configured certificates, and a peer that
+// semantics, the peer ids of the configured identities, and a peer that
 // vanishes (abort()) is noticed only after the idle timeout. Every delivery
 // can be delayed by `latencyMs`.
 import { ConnectFailedError, ConnectionClosedError, ConnectionLimitError, TransportClosedError } from './errors.js';
@@ -13,7 +13,6 @@ import {
   DEFAULT_MAX_STREAMS_PER_CONNECTION,
   DEFAULT_STREAM_HIGH_WATER_MARK,
 } from './constants.js';
-import { spkiFingerprint } from './identity.js';
 import { MemoryStream, type Deliver } from './memory-stream.js';
 import type { ConnectionDirection, Endpoint, Transport, TransportConnection, TransportOptions, TransportStream } from './transport.js';
 
@@ -72,7 +71,7 @@ class MemoryConnection implements TransportConnection {
   constructor(
     readonly owner: MemoryTransport,
     readonly remote: Endpoint,
-    readonly remoteFingerprint: string | null,
+    readonly remotePeerId: string | null,
     readonly direction: ConnectionDirection,
   ) {
     this.nextStreamId = direction === 'outbound' ? 0 : 1;
@@ -178,7 +177,7 @@ export class MemoryTransport implements Transport {
   readonly idleTimeoutMs: number;
   readonly maxStreamsPerConnection: number;
   readonly streamHighWaterMark: number;
-  readonly fingerprint: string | null;
+  readonly peerId: string | null;
   readonly deliver: Deliver;
   private readonly maxConnections: number;
   private port: number | null = null;
@@ -194,7 +193,7 @@ export class MemoryTransport implements Transport {
     this.maxStreamsPerConnection = options.maxStreamsPerConnection ?? DEFAULT_MAX_STREAMS_PER_CONNECTION;
     this.streamHighWaterMark = options.streamHighWaterMark ?? DEFAULT_STREAM_HIGH_WATER_MARK;
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-    this.fingerprint = options.cert ? spkiFingerprint(options.cert.toString()) : null;
+    this.peerId = options.identity?.peerId ?? null;
     const latency = options.latencyMs ?? 0;
     this.deliver = latency > 0 ? (fn) => void setTimeout(fn, latency) : (fn) => void setImmediate(fn);
   }
@@ -227,8 +226,8 @@ export class MemoryTransport implements Transport {
       throw new ConnectFailedError(`${to.host}:${to.port}`, 'nobody listening');
     }
     if (this.closedFlag) throw new TransportClosedError();
-    const mine = new MemoryConnection(this, { host: MEMORY_HOST, port: to.port }, target.fingerprint, 'outbound');
-    const theirs = new MemoryConnection(target, local, this.fingerprint, 'inbound');
+    const mine = new MemoryConnection(this, { host: MEMORY_HOST, port: to.port }, target.peerId, 'outbound');
+    const theirs = new MemoryConnection(target, local, this.peerId, 'inbound');
     mine.peer = theirs;
     theirs.peer = mine;
     this.connections.add(mine);

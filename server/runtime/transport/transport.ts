@@ -1,11 +1,13 @@
 // The contract every transport keeps (QUIC for real nodes, memory for tests):
-// a node has one endpoint that both accepts and dials; there is at most one
-// dialled connection per remote endpoint (connect() reuses a live one); a
+// a node accepts on its listening endpoint and dials from its own; there is at
+// most one dialled connection per remote endpoint (connect() reuses a live
+// one); each connection knows the peer id the other side proved; a
 // connection carries any number of independent bidirectional byte streams,
 // each a node Duplex with backpressure in both directions; every connection
 // eventually resolves `closed`, whatever ends it (close, peer close, idle
 // timeout of a silent peer, error).
 import type { Duplex } from 'node:stream';
+import type { Identity } from './identity.js';
 
 /** A UDP/IP address (or a memory-network address) of a transport endpoint. */
 export interface Endpoint {
@@ -30,8 +32,8 @@ export type ConnectionDirection = 'inbound' | 'outbound';
 
 export interface TransportConnection {
   readonly remote: Endpoint;
-  /** sha256 (hex) of the peer certificate's public key (SPKI DER); binds peer ids to keys. */
-  readonly remoteFingerprint: string | null;
+  /** The peer id the other side proved in the handshake (derived from its key), or null if it proved none. */
+  readonly remotePeerId: string | null;
   readonly direction: ConnectionDirection;
   /** Opens a stream; waits while the peer's stream limit is reached. Rejects once the connection is closed. */
   openStream(): Promise<TransportStream>;
@@ -46,7 +48,7 @@ export interface TransportConnection {
 export interface Transport {
   /** Binds (if not yet bound) and starts accepting connections; resolves the bound address. Idempotent. */
   listen(): Promise<Endpoint>;
-  /** Dials `to`, or returns the live connection already open to that endpoint (dialled or accepted). */
+  /** Dials `to`, or returns the live connection this transport already dialled to that endpoint. */
   connect(to: Endpoint): Promise<TransportConnection>;
   /** Adds a handler for accepted (inbound) connections, called once the handshake is done; returns its removal. */
   onConnection(handler: (connection: TransportConnection) => void): () => void;
@@ -68,11 +70,8 @@ export interface TransportOptions {
   host?: string;
   /** Port to bind; 0 (default) picks a free one. */
   port?: number;
-  /** This node's private key and self-signed certificate (PEM). */
-  key?: string | Buffer;
-  cert?: string | Buffer;
-  /** Application protocol (ALPN); default `lanspread/1`. */
-  alpn?: string;
+  /** This node's key and the peer id derived from it. */
+  identity?: Identity;
   /** A connection with no packet from the peer for this long is closed. */
   idleTimeoutMs?: number;
   /** A keep-alive is sent this often so that idle-but-alive peers stay connected and dead ones are noticed. */
@@ -87,5 +86,10 @@ export interface TransportOptions {
   maxStreamsPerConnection?: number;
   /** Buffering of each stream's Duplex, in bytes, per direction. */
   streamHighWaterMark?: number;
+  /** Bytes a peer may send on one stream, and on one connection, before we read them (flow-control windows). */
+  streamWindowBytes?: number;
+  connectionWindowBytes?: number;
+  /** SO_RCVBUF/SO_SNDBUF request; the kernel caps it. */
+  socketBufferBytes?: number;
   logger?: TransportLogger;
 }

@@ -1,15 +1,14 @@
-// Garbage, truncated, replayed and forged datagrams thrown at a QUIC endpoint
-// must cost it nothing lasting: it keeps serving the well-behaved client it
-// already has, accepts new ones, and keeps no state for the junk.
+// Garbage, truncated, replayed and forged datagrams, and handshakes that are
+// never finished, thrown at a QUIC endpoint must cost it nothing lasting: it
+// keeps serving the well-behaved client it already has, accepts new ones
+// promptly, and makes no connection out of the junk.
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../../server/runtime/transport/identity.js';
-import { loadQuiche } from '../../../server/runtime/transport/native-binding.js';
-import { buildNativeConfig, resolveQuicSettings } from '../../../server/runtime/transport/quic-config.js';
-import { QuicTransport } from '../../../server/runtime/transport/quic-transport.js';
-import type { TransportConnection, TransportStream } from '../../../server/runtime/transport/transport.js';
-import { devIdentity, readAll, sleep } from '../../unit/transport/helpers.js';
+import { QuinnTransport } from '../../../server/runtime/transport/quinn-transport.js';
+import type { Endpoint, TransportConnection, TransportStream } from '../../../server/runtime/transport/transport.js';
+import { readAll, sleep } from '../../unit/transport/helpers.js';
 import { UdpProxy } from './udp-proxy.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -24,41 +23,47 @@ async function roundTrip(conn: TransportConnection, text: string): Promise<strin
   return (await reply).toString();
 }
 
+async function echoServer(): Promise<{ server: QuinnTransport; at: Endpoint }> {
+  const server = new QuinnTransport({ host: '127.0.0.1', identity: await generateIdentity(), maxConnectionsPerAddress: 64 });
+  cleanups.push(() => server.close());
+  server.onConnection((c) =>
+    c.onStream((s: TransportStream) => {
+      s.on('error', () => undefined);
+      s.pipe(s);
+    }),
+  );
+  return { server, at: await server.listen() };
+}
+
+async function client(connectTimeoutMs?: number): Promise<QuinnTransport> {
+  const t = new QuinnTransport({
+    host: '127.0.0.1',
+    identity: await generateIdentity(),
+    ...(connectTimeoutMs ? { connectTimeoutMs } : {}),
+  });
+  cleanups.push(() => t.close());
+  return t;
+}
+
 describe('quic endpoint under junk traffic', () => {
   it('keeps serving while random, truncated, replayed and forged datagrams arrive', async () => {
-    const serverId = devIdentity();
-    const clientId = await generateIdentity();
-    const server = new QuicTransport({
-      host: '127.0.0.1',
-      key: serverId.key,
-      cert: serverId.cert,
-      maxConnectionsPerAddress: 4,
-      connectTimeoutMs: 3000,
-      keepAliveIntervalMs: 200,
-    });
-    cleanups.push(() => server.close());
-    server.onConnection((c) =>
-      c.onStream((s: TransportStream) => {
-        s.on('error', () => undefined);
-        s.pipe(s);
-      }),
-    );
-    const at = await server.listen();
-
-    // The well-behaved client talks through a tap that records its packets.
+    const { server, at } = await echoServer();
+    // The well-behaved client talks through a tap that records its first Initial and the server's connection id.
     let firstInitial: Buffer | null = null;
     let serverCid: Buffer | null = null;
     const proxy = new UdpProxy(at, {
       tap: (msg, fromClient) => {
-        if (!fromClient) return;
-        if (!firstInitial && (msg[0]! & 0xf0) === 0xc0) firstInitial = Buffer.from(msg);
-        if (!serverCid && (msg[0]! & 0x80) === 0) serverCid = Buffer.from(msg.subarray(1, 21));
+        const longHeader = (msg[0]! & 0x80) !== 0;
+        if (fromClient && longHeader && !firstInitial && (msg[0]! & 0x30) === 0) firstInitial = Buffer.from(msg);
+        if (!fromClient && longHeader && !serverCid) {
+          const dcidLen = msg[5]!;
+          const scidLen = msg[6 + dcidLen]!;
+          serverCid = Buffer.from(msg.subarray(7 + dcidLen, 7 + dcidLen + scidLen));
+        }
       },
     });
     cleanups.push(() => proxy.close());
-    const client = new QuicTransport({ host: '127.0.0.1', key: clientId.key, cert: clientId.cert });
-    cleanups.push(() => client.close());
-    const conn = await client.connect(await proxy.start());
+    const conn = await (await client()).connect(await proxy.start());
     expect(await roundTrip(conn, 'before')).toBe('before');
     expect(firstInitial).not.toBeNull();
     expect(serverCid).not.toBeNull();
@@ -67,55 +72,44 @@ describe('quic endpoint under junk traffic', () => {
     const attacker = dgram.createSocket('udp4');
     cleanups.push(() => new Promise((r) => attacker.close(() => r())));
     await new Promise<void>((r) => attacker.bind(0, '127.0.0.1', r));
-    const send = async (datagrams: Buffer[]): Promise<void> => {
-      for (let i = 0; i < datagrams.length; i++) {
-        attacker.send(datagrams[i]!, at.port, at.host);
-        if (i % 200 === 199) await sleep(5);
-      }
-    };
-    const t0 = performance.now();
-    await send(makeJunk(firstInitial!, serverCid!));
-    // The existing client is served during and after the flood.
+    const junk = makeJunk(firstInitial!, serverCid!);
+    for (let i = 0; i < junk.length; i++) {
+      attacker.send(junk[i]!, at.port, at.host);
+      if (i % 200 === 199) await sleep(5);
+    }
+    // The existing client is served during and after the flood, on the same connection.
     expect(await roundTrip(conn, 'during')).toBe('during');
-    await sleep(100);
-    expect(server.stats().droppedDatagrams).toBeGreaterThan(baseline.droppedDatagrams + 1000);
-    // Junk leaves no state behind, not even until the handshake timeout.
-    expect(performance.now() - t0).toBeLessThan(2500);
-    expect(server.stats()).toMatchObject({ connections: baseline.connections, routes: baseline.routes });
-
-    await send(freshInitials(10, clientId));
-    await sleep(100);
-
-    // Genuine Initials that are never followed up start handshakes, but no more than the per-address limit.
-    expect(server.stats().acceptedHandshakes).toBeGreaterThan(baseline.acceptedHandshakes);
-    expect(server.stats().connections).toBeLessThanOrEqual(baseline.connections + 4);
-
-    // A new client is accepted too.
-    // From the same address as the half-open handshakes: it may wait until they time out.
-    const fresh = new QuicTransport({ host: '127.0.0.1', key: clientId.key, cert: clientId.cert, connectTimeoutMs: 10_000 });
-    cleanups.push(() => fresh.close());
-    expect(await roundTrip(await fresh.connect(at), 'new client')).toBe('new client');
-
-    // Half-open handshakes from the junk are dropped after the connect timeout.
-    await sleep(3700);
-    expect(server.stats().connections).toBe(baseline.connections + 1);
+    await sleep(300);
     expect(await roundTrip(conn, 'after')).toBe('after');
+    expect(conn.remotePeerId).not.toBeNull();
+    // The junk made no connection (a replayed Initial at most starts a handshake that cannot finish).
+    expect(server.stats().connections).toBe(baseline.connections);
+    // A new client is accepted too.
+    expect(await roundTrip(await (await client()).connect(at), 'new client')).toBe('new client');
+    expect(server.stats().connections).toBe(baseline.connections + 1);
   });
-});
 
-/** First packets of genuine handshakes that the sender will never continue. */
-function freshInitials(n: number, id: { key: string; cert: string }): Buffer[] {
-  const q = loadQuiche();
-  const config = buildNativeConfig(q, resolveQuicSettings({ key: id.key, cert: id.cert }));
-  const out: Buffer[] = [];
-  const buf = Buffer.alloc(2048);
-  for (let i = 0; i < n; i++) {
-    const c = q.Connection.connect(null, randomBytes(20), { host: '127.0.0.1', port: 1 }, { host: '127.0.0.1', port: 2 }, config);
-    const r = c.send(buf);
-    out.push(Buffer.from(buf.subarray(0, r![0])));
-  }
-  return out;
-}
+  it('accepts a new client promptly while many handshakes hang unfinished', async () => {
+    const { server, at } = await echoServer();
+    // Twelve clients whose handshakes never finish: the server's answers are dropped on the way back.
+    const hanging: Promise<unknown>[] = [];
+    for (let i = 0; i < 12; i++) {
+      const blackhole = new UdpProxy(at, { dropFromServer: true });
+      cleanups.push(() => blackhole.close());
+      const front = await blackhole.start();
+      hanging.push((await client(4_000)).connect(front).catch((err: { code?: string }) => err.code));
+    }
+    await sleep(300);
+    const t0 = performance.now();
+    const conn = await (await client(3_000)).connect(at);
+    expect(performance.now() - t0).toBeLessThan(1_500);
+    expect(await roundTrip(conn, 'still open')).toBe('still open');
+    expect(server.stats().connections).toBe(1);
+    // And the hanging ones never became connections.
+    expect(new Set(await Promise.all(hanging))).toEqual(new Set(['connect_timeout']));
+    expect(server.stats().connections).toBe(1);
+  }, 20_000);
+});
 
 /** Every kind of junk, shuffled. */
 function makeJunk(initial: Buffer, serverCid: Buffer): Buffer[] {
@@ -143,17 +137,17 @@ function makeJunk(initial: Buffer, serverCid: Buffer): Buffer[] {
   for (let i = 0; i < 20; i++) out.push(Buffer.from(initial));
   // Short-header packets addressed to the live connection, with junk inside.
   for (let i = 0; i < 1500; i++) {
-    const b = randomBytes(22 + Math.floor(Math.random() * 1400));
+    const b = randomBytes(1 + serverCid.length + 21 + Math.floor(Math.random() * 1400));
     b[0] = 0x40 | (b[0]! & 0x3f);
     serverCid.copy(b, 1);
     out.push(b);
   }
   // Long-header packets addressed to the live connection.
   for (let i = 0; i < 200; i++) {
-    const b = randomBytes(30 + Math.floor(Math.random() * 1300));
+    const b = randomBytes(30 + serverCid.length + Math.floor(Math.random() * 1300));
     b[0] = 0xc0 | (b[0]! & 0x3f);
     b.writeUInt32BE(Math.random() < 0.5 ? 1 : 0xbabababa, 1);
-    b[5] = 20;
+    b[5] = serverCid.length;
     serverCid.copy(b, 6);
     out.push(b);
   }

@@ -1,17 +1,18 @@
 // Opens and closes thousands of streams on one connection and checks that
-// nothing accumulates: stream tables, held streams, JS heap, native memory.
+// nothing accumulates: stream tables, held streams, JS heap, native memory
+// (quinn's own, seen in the RSS).
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../../server/runtime/transport/identity.js';
-import { QuicTransport } from '../../../server/runtime/transport/quic-transport.js';
+import { QuinnTransport } from '../../../server/runtime/transport/quinn-transport.js';
 import type { TransportConnection, TransportStream } from '../../../server/runtime/transport/transport.js';
-import { devIdentity, readAll, sleep } from '../../unit/transport/helpers.js';
+import { readAll, sleep } from '../../unit/transport/helpers.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-const STREAMS = 20_000;
+const STREAMS = 100_000;
 const CONCURRENCY = 48;
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -27,11 +28,9 @@ function memory(): { heap: number; rss: number } {
 }
 
 describe('quic soak', () => {
-  it(`opens and closes ${STREAMS} streams without growing`, { timeout: 60_000 }, async () => {
-    const serverId = devIdentity();
-    const clientId = await generateIdentity();
-    const server = new QuicTransport({ host: '127.0.0.1', key: serverId.key, cert: serverId.cert });
-    const client = new QuicTransport({ host: '127.0.0.1', key: clientId.key, cert: clientId.cert });
+  it(`opens and closes ${STREAMS} streams without growing`, { timeout: 180_000 }, async () => {
+    const server = new QuinnTransport({ host: '127.0.0.1', identity: await generateIdentity() });
+    const client = new QuinnTransport({ host: '127.0.0.1', identity: await generateIdentity() });
     cleanups.push(
       () => server.close(),
       () => client.close(),
@@ -66,7 +65,7 @@ describe('quic soak', () => {
         const reply = readAll(s);
         s.end(text);
         if ((await reply).toString() === text) ok++;
-        if (i % 4000 === 0) samples.push(memory());
+        if (i % 10_000 === 0) samples.push(memory());
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -77,8 +76,8 @@ describe('quic soak', () => {
     expect(ok).toBe(STREAMS - STREAMS / 10);
     const [clientConn] = client.listConnections();
     const [inbound] = server.listConnections();
-    expect(clientConn!.stats()).toMatchObject({ streams: 0, blocked: 0, pendingOpens: 0, pendingIncoming: 0 });
-    expect(inbound!.stats()).toMatchObject({ streams: 0, blocked: 0, pendingOpens: 0, pendingIncoming: 0 });
+    expect(clientConn!.stats()).toEqual({ streams: 0, pendingIncoming: 0 });
+    expect(inbound!.stats()).toEqual({ streams: 0, pendingIncoming: 0 });
     expect(inbound).toBe(serverConn);
     // Growth from the second sample (after warm-up) to the end.
     const warm = samples[1]!;

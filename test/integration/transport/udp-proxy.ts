@@ -1,5 +1,7 @@
 // A UDP relay between one client and one server for tests: it can drop a
-// share of the datagrams (deterministically), and records what it forwards.
+// share of the datagrams (deterministically) or all of them (the server
+// vanished, as a crashed host or a pulled cable would), and records what it
+// forwards.
 import dgram from 'node:dgram';
 import type { Endpoint } from '../../../server/runtime/transport/transport.js';
 
@@ -9,11 +11,15 @@ export interface ProxyOptions {
   seed?: number;
   /** Sees every datagram before it is forwarded. */
   tap?: (msg: Buffer, fromClient: boolean) => void;
+  /** Forwards nothing from the server to the client (the client's handshakes never complete). */
+  dropFromServer?: boolean;
 }
 
 export class UdpProxy {
   maxDatagram = 0;
   forwarded = 0;
+  /** While true, nothing passes in either direction. */
+  blackhole = false;
   dropped = 0;
   private readonly front = dgram.createSocket('udp4');
   private readonly back = dgram.createSocket('udp4');
@@ -55,7 +61,7 @@ export class UdpProxy {
   private forward(msg: Buffer, fromClient: boolean): void {
     this.options.tap?.(msg, fromClient);
     this.maxDatagram = Math.max(this.maxDatagram, msg.length);
-    if (this.random() < (this.options.loss ?? 0)) {
+    if (this.blackhole || (!fromClient && this.options.dropFromServer) || this.random() < (this.options.loss ?? 0)) {
       this.dropped++;
       return;
     }

@@ -10,13 +10,13 @@ import type { PeerEvent } from '../../../shared/events.js';
 import { RarUnpacker } from '../../../server/runtime/install/rar-unpacker.js';
 import { MemoryNetwork } from '../../../server/runtime/transport/memory-transport.js';
 import { rarFixture } from '../../helpers/fixtures.js';
-import { identity, startMemoryNode } from '../../helpers/peers.js';
+import { startMemoryNode } from '../../helpers/peers.js';
 import { makeGame, tempDir, waitFor } from '../../helpers/temp-dir.js';
 
 async function seed(net: MemoryNetwork, port: number, fixture: string, extra: Partial<Parameters<typeof startMemoryNode>[0]> = {}) {
   const gameDir = await tempDir();
   await makeGame(gameDir, 'alpha', { version: '20240101', files: { 'alpha.eti': await fs.readFile(rarFixture(fixture)) } });
-  return startMemoryNode({ net, port, gameDir, identity: await identity(port), ...extra });
+  return startMemoryNode({ net, port, gameDir, ...extra });
 }
 
 async function tree(dir: string, rel = ''): Promise<Record<string, string>> {
@@ -45,7 +45,7 @@ describe('streamed install (in-memory transport)', () => {
   it('installs from a peer without storing the archive; the tree equals a local extraction', async () => {
     const net = new MemoryNetwork();
     await seed(net, 201, 'rar5_win32.rar');
-    const r = await startMemoryNode({ net, port: 202, peers: [201], identity: await identity(2) });
+    const r = await startMemoryNode({ net, port: 202, peers: [201] });
     await waitFor(() => (r.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'a source');
     const seen = events(r);
     await r.runtime.execute({ type: 'StreamInstallGame', id: 'alpha' });
@@ -69,7 +69,7 @@ describe('streamed install (in-memory transport)', () => {
     await seed(net, 221, 'rar5_multiple_files.rar');
     const gameDir = await tempDir();
     await makeGame(gameDir, 'alpha', { installed: true, files: { 'local/old.txt': 'the previous install' } });
-    const r = await startMemoryNode({ net, port: 222, peers: [221], gameDir, identity: await identity(2) });
+    const r = await startMemoryNode({ net, port: 222, peers: [221], gameDir });
     await waitFor(() => (r.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'a source');
     const seen = events(r);
     await r.runtime.execute({ type: 'StreamInstallGame', id: 'alpha' });
@@ -83,7 +83,7 @@ describe('streamed install (in-memory transport)', () => {
   it('an archive the preflight refuses fails with its code; nothing is left', async () => {
     const net = new MemoryNetwork();
     await seed(net, 211, 'rar5_symlink.rar');
-    const r = await startMemoryNode({ net, port: 212, peers: [211], identity: await identity(2) });
+    const r = await startMemoryNode({ net, port: 212, peers: [211] });
     await waitFor(() => (r.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'a source');
     const seen = events(r);
     await r.runtime.execute({ type: 'StreamInstallGame', id: 'alpha' });

@@ -1,19 +1,6 @@
 // Small helpers shared by the transport tests.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import { spkiFingerprint, type Identity } from '../../../server/runtime/transport/identity.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
-/** The development identity shipped in certs/. */
-export function devIdentity(): Identity {
-  const key = readFileSync(path.join(repoRoot, 'certs/key.pem'), 'utf8');
-  const cert = readFileSync(path.join(repoRoot, 'certs/cert.pem'), 'utf8');
-  return { key, cert, fingerprint: spkiFingerprint(cert) };
-}
 
 export function sha256(data: Uint8Array | Uint8Array[]): string {
   const h = createHash('sha256');

@@ -1,57 +1,73 @@
-import { X509Certificate, createHash, createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { createHash, createPrivateKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { generateIdentity, loadOrCreateIdentity, spkiFingerprint } from '../../../server/runtime/transport/identity.js';
-import { devIdentity } from './helpers.js';
-
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+import { describe, expect, it } from 'vitest';
+import { privateKeyFromProtobuf } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import {
+  KEY_FILE,
+  generateIdentity,
+  loadOrCreateIdentity,
+  peerIdFromLibp2p,
+  peerIdFromPublicKey,
+} from '../../../server/runtime/transport/identity.js';
+import { tempDir, exists } from '../../helpers/temp-dir.js';
 
 describe('identity', () => {
-  it('generates a P-256 key with a matching self-signed certificate', async () => {
-    const id = await generateIdentity({ commonName: 'node-a' });
-    const x509 = new X509Certificate(id.cert);
-    expect(x509.subject).toBe('CN=node-a');
-    expect(x509.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
-    expect(x509.checkPrivateKey(createPrivateKey(id.key))).toBe(true);
-    expect(id.fingerprint).toBe(spkiFingerprint(id.cert));
-    // The fingerprint is of the key itself, whatever certificate carries it.
-    const spki = createPublicKey(createPrivateKey(id.key)).export({ type: 'spki', format: 'der' });
-    expect(id.fingerprint).toBe(createHash('sha256').update(spki).digest('hex'));
-    expect(id.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  it('is an Ed25519 key whose peer id is the start of the SHA-256 of its public key', async () => {
+    const id = await generateIdentity();
+    const key = privateKeyFromProtobuf(id.privateKeyProto);
+    expect(key.type).toBe('Ed25519');
+    expect(id.peerId).toMatch(/^[0-9a-f]{32}$/);
+    expect(id.peerId).toBe(createHash('sha256').update(key.publicKey.raw).digest('hex').slice(0, 32));
+    // The key signs, and the signature checks with node's own crypto (no external tool involved).
+    const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(key.raw.subarray(0, 32))]);
+    const priv = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+    const sig = sign(null, Buffer.from('hello'), priv);
+    const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(key.publicKey.raw)]);
+    expect(verify(null, Buffer.from('hello'), { key: spki, format: 'der', type: 'spki' }, sig)).toBe(true);
   });
 
-  it('gives every generated identity its own key', async () => {
+  it('gives every generated identity its own key and id', async () => {
     const [a, b] = await Promise.all([generateIdentity(), generateIdentity()]);
-    expect(a.fingerprint).not.toBe(b.fingerprint);
+    expect(a.peerId).not.toBe(b.peerId);
   });
 
-  it('fingerprints the public key, so PEM and DER of one certificate agree', () => {
-    const { cert } = devIdentity();
-    expect(spkiFingerprint(new X509Certificate(cert).raw)).toBe(spkiFingerprint(cert));
-    expect(() => spkiFingerprint('not a certificate')).toThrow(expect.objectContaining({ code: 'identity_failed' }));
+  it('derives the same id from the libp2p id the handshake proves, and none from a non-Ed25519 or malformed one', async () => {
+    const id = await generateIdentity();
+    const libp2pId = peerIdFromPrivateKey(privateKeyFromProtobuf(id.privateKeyProto)).toString();
+    expect(peerIdFromLibp2p(libp2pId)).toBe(id.peerId);
+    expect(peerIdFromLibp2p('not-a-peer-id')).toBeNull();
+    // A secp256k1-style id (another key type) is not accepted as a node identity.
+    expect(peerIdFromLibp2p('16Uiu2HAmLhLvBoYaoZfaMUKuibM6ac163GwKY74c5kiSLg5KvLpY')).toBeNull();
+    expect(peerIdFromPublicKey(new Uint8Array(32))).toMatch(/^[0-9a-f]{32}$/);
   });
 
-  it('creates an identity once and loads the same one afterwards', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'lanspread-test-identity-'));
-    dirs.push(dir);
-    const first = await loadOrCreateIdentity(path.join(dir, 'tls'));
-    const again = await loadOrCreateIdentity(path.join(dir, 'tls'));
-    expect(again.fingerprint).toBe(first.fingerprint);
-    expect((await stat(path.join(dir, 'tls', 'key.pem'))).mode & 0o777).toBe(0o600);
+  it('creates the key once (mode 0600) and loads the same one afterwards', async () => {
+    const dir = await tempDir();
+    const first = await loadOrCreateIdentity(dir);
+    const again = await loadOrCreateIdentity(dir);
+    expect(again.peerId).toBe(first.peerId);
+    expect((await stat(path.join(dir, KEY_FILE))).mode & 0o777).toBe(0o600);
   });
 
-  it('ships a development certificate: EC P-256, CN=lanspread, valid for years', () => {
-    const { key, cert } = devIdentity();
-    const x509 = new X509Certificate(cert);
-    expect(x509.subject).toBe('CN=lanspread');
-    expect(x509.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
-    expect(x509.checkPrivateKey(createPrivateKey(key))).toBe(true);
-    const tenYears = 10 * 365 * 24 * 3600 * 1000;
-    expect(new Date(x509.validTo).getTime() - Date.now()).toBeGreaterThan(tenYears);
+  it('starts cleanly on a state dir of the old scheme, removing its files', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'peer-id'), `${'ab'.repeat(16)}\n`);
+    await writeFile(path.join(dir, 'known-peers.json'), '{"cd":"ef"}');
+    await mkdir(path.join(dir, 'identity'));
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    await writeFile(path.join(dir, 'identity', 'key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const id = await loadOrCreateIdentity(dir);
+    expect(id.peerId).not.toBe('ab'.repeat(16));
+    for (const old of ['peer-id', 'known-peers.json', 'identity']) expect(await exists(path.join(dir, old))).toBe(false);
+    expect((await loadOrCreateIdentity(dir)).peerId).toBe(id.peerId);
+  });
+
+  it('refuses a damaged key file with a clear, coded error instead of replacing the identity', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, KEY_FILE), 'garbage');
+    await expect(loadOrCreateIdentity(dir)).rejects.toMatchObject({ code: 'identity_failed' });
+    expect(await readFile(path.join(dir, KEY_FILE), 'utf8')).toBe('garbage');
   });
 });

@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { MemoryNetwork, MemoryTransport } from '../../../server/runtime/transport/memory-transport.js';
 import type { Transport } from '../../../server/runtime/transport/transport.js';
 import { runTransportCompliance } from './compliance.js';
-import { devIdentity, readAll } from './helpers.js';
+import { readAll } from './helpers.js';
 
 const network = new MemoryNetwork();
 
 runTransportCompliance({
   name: 'memory',
-  create: (identity, options) => new MemoryTransport({ ...options, key: identity.key, cert: identity.cert, network }),
-  abort: (t: Transport) => (t as MemoryTransport).abort(),
+  create: (identity, options) => new MemoryTransport({ ...options, identity, network }),
+  vanishable: (server: Transport, at) => Promise.resolve({ at, vanish: () => (server as MemoryTransport).abort() }),
   streamCount: (t: Transport) => (t as MemoryTransport).listConnections().reduce((n, c) => n + c.stats().streams, 0),
   dialable: (e) => e,
   bulkBytes: 24 * 1024 * 1024,
@@ -19,9 +19,8 @@ runTransportCompliance({
 describe('memory transport', () => {
   it('delays every delivery by the injected latency', async () => {
     const net = new MemoryNetwork();
-    const { cert, key } = devIdentity();
-    const server = new MemoryTransport({ network: net, latencyMs: 40, cert, key });
-    const client = new MemoryTransport({ network: net, latencyMs: 40, cert, key });
+    const server = new MemoryTransport({ network: net, latencyMs: 40 });
+    const client = new MemoryTransport({ network: net, latencyMs: 40 });
     server.onConnection((c) => c.onStream((s) => s.pipe(s)));
     const conn = await client.connect(await server.listen());
     const s = await conn.openStream();

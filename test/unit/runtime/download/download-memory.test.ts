@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { PeerEvent } from '../../../../shared/events.js';
 import { MemoryNetwork } from '../../../../server/runtime/transport/memory-transport.js';
 import { makeGame, rewriteKeepingMtime, tempDir, waitFor } from '../../../helpers/temp-dir.js';
-import { identity, startMemoryNode } from '../../../helpers/peers.js';
+import { startMemoryNode } from '../../../helpers/peers.js';
 
 const CHUNK = 64 * 1024;
 
@@ -20,7 +20,7 @@ async function seed(
 ) {
   const gameDir = await tempDir();
   await makeGame(gameDir, 'alpha', { version, files });
-  return startMemoryNode({ net, port, gameDir, identity: await identity(port), ...extra });
+  return startMemoryNode({ net, port, gameDir, ...extra });
 }
 
 function events(node: { runtime: { subscribe(l: (e: PeerEvent) => void): () => void } }) {
@@ -38,7 +38,7 @@ describe('downloads (in-memory transport)', () => {
     const payload = randomBytes(4 * CHUNK);
     const a = await seed(net, 101, { 'alpha.eti': payload });
     const b = await seed(net, 102, { 'alpha.eti': payload });
-    const c = await startMemoryNode({ net, port: 103, peers: [101, 102], identity: await identity(3) });
+    const c = await startMemoryNode({ net, port: 103, peers: [101, 102] });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 2 ? true : undefined), 3_000, 'two sources');
     const seen = events(c);
     await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
@@ -66,7 +66,7 @@ describe('downloads (in-memory transport)', () => {
     // requests, takes about 2 s per chunk, but a piece comes every 0.5 s or so.
     const silent = await seed(net, 141, { 'alpha.eti': payload }, '20240101', { uploadLimit: 1, chunkSize: MiB });
     const steady = await seed(net, 142, { 'alpha.eti': payload }, '20240101', { uploadLimit: MiB, chunkSize: MiB });
-    const c = await startMemoryNode({ net, port: 143, peers: [141, 142], identity: await identity(43), chunkTimeoutMs: 1_500 });
+    const c = await startMemoryNode({ net, port: 143, peers: [141, 142], chunkTimeoutMs: 1_500 });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 2 ? true : undefined), 3_000, 'two sources');
     const seen = events(c);
     await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
@@ -82,7 +82,7 @@ describe('downloads (in-memory transport)', () => {
     const payload = randomBytes(24 * CHUNK);
     const fast = await seed(net, 111, { 'alpha.eti': payload });
     const slow = await seed(net, 112, { 'alpha.eti': payload }, '20240101', { uploadLimit: 256 * 1024 });
-    const c = await startMemoryNode({ net, port: 113, peers: [111, 112], identity: await identity(3) });
+    const c = await startMemoryNode({ net, port: 113, peers: [111, 112] });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 2 ? true : undefined), 3_000, 'two sources');
     const seen = events(c);
     await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
@@ -99,7 +99,7 @@ describe('downloads (in-memory transport)', () => {
     const bad = await seed(net, 122, { 'alpha.eti': payload });
     // the bad source hashes its good bytes once (GetGame), then its disk rots: same size and mtime, flipped bytes
     const file = path.join(bad.gameDir, 'alpha', 'alpha.eti');
-    const c = await startMemoryNode({ net, port: 123, peers: [121, 122], identity: await identity(3) });
+    const c = await startMemoryNode({ net, port: 123, peers: [121, 122] });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 2 ? true : undefined), 3_000, 'two sources');
     const { rawClient, rawRequest } = await import('../../../helpers/peers.js');
     await rawRequest(await rawClient(net, 122), { type: 'GetGame', id: 'alpha' }); // hashes cached
@@ -125,7 +125,7 @@ describe('downloads (in-memory transport)', () => {
     const payload = randomBytes(32 * CHUNK);
     const stay = await seed(net, 131, { 'alpha.eti': payload }, '20240101', { uploadLimit: 1024 * 1024 });
     const die = await seed(net, 132, { 'alpha.eti': payload }, '20240101', { uploadLimit: 1024 * 1024 });
-    const c = await startMemoryNode({ net, port: 133, peers: [131, 132], identity: await identity(3) });
+    const c = await startMemoryNode({ net, port: 133, peers: [131, 132] });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 2 ? true : undefined), 3_000, 'two sources');
     const seen = events(c);
     await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
@@ -145,7 +145,7 @@ describe('downloads (in-memory transport)', () => {
     const only = await seed(net, 141, { 'alpha.eti': payload }, '20240101', { uploadLimit: 512 * 1024 });
     const gameDir = await tempDir();
     await makeGame(gameDir, 'alpha', { version: '20230101', installed: true, files: { 'alpha.eti': 'old' } });
-    const c = await startMemoryNode({ net, port: 142, peers: [141], gameDir, identity: await identity(3) });
+    const c = await startMemoryNode({ net, port: 142, peers: [141], gameDir });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'source');
     const seen = events(c);
     await c.runtime.execute({ type: 'FetchLatestFromPeers', id: 'alpha', install: false });
@@ -177,7 +177,7 @@ describe('downloads (in-memory transport)', () => {
     const src = await seed(net, 151, { 'alpha.eti': v2, 'data/new.eti': Buffer.from('new file') }, '20250101');
     const gameDir = await tempDir();
     await makeGame(gameDir, 'alpha', { version: '20240101', files: { 'alpha.eti': v1 } });
-    const c = await startMemoryNode({ net, port: 152, peers: [151], gameDir, identity: await identity(3) });
+    const c = await startMemoryNode({ net, port: 152, peers: [151], gameDir });
     await waitFor(
       () => (c.runtime.games().find((g) => g.id === 'alpha')?.latestVersion === '20250101' ? true : undefined),
       3_000,
@@ -211,7 +211,7 @@ describe('downloads (in-memory transport)', () => {
     await makeGame(gameDir, 'alpha', { installed: true, files: { 'local/game.exe': 'installed' } });
     await fs.mkdir(path.join(stateDir, 'games', 'alpha'), { recursive: true });
     await fs.writeFile(path.join(stateDir, 'games', 'alpha', 'keep.json'), '{}');
-    const c = await startMemoryNode({ net, port: 162, peers: [161], gameDir, stateDir, identity: await identity(3) });
+    const c = await startMemoryNode({ net, port: 162, peers: [161], gameDir, stateDir });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'source');
     const seen = events(c);
     await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
@@ -229,7 +229,7 @@ describe('downloads (in-memory transport)', () => {
     const net = new MemoryNetwork();
     const payload = randomBytes(16 * CHUNK);
     await seed(net, 171, { 'alpha.eti': payload }, '20240101', { uploadLimit: 512 * 1024 });
-    const c = await startMemoryNode({ net, port: 172, peers: [171], identity: await identity(3) });
+    const c = await startMemoryNode({ net, port: 172, peers: [171] });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'source');
     const seen = events(c);
     await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
@@ -245,14 +245,14 @@ describe('downloads (in-memory transport)', () => {
     await seed(net, 181, { 'alpha.eti': payload }, '20240101', { uploadLimit: 1024 * 1024 });
     const gameDir = await tempDir();
     const stateDir = await tempDir();
-    const c1 = await startMemoryNode({ net, port: 182, peers: [181], gameDir, stateDir, identity: await identity(3) });
+    const c1 = await startMemoryNode({ net, port: 182, peers: [181], gameDir, stateDir });
     await waitFor(() => (c1.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'source');
     const seen = events(c1);
     await c1.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
     await waitFor(() => seen.find((e) => e.type === 'DownloadGameFilesProgress' && e.bytesDone >= 10 * CHUNK), 10_000, 'a third done');
     await c1.runtime.close();
     expect(seen.some((e) => e.type === 'DownloadGameFilesFailed')).toBe(false);
-    const c2 = await startMemoryNode({ net, port: 182, peers: [181], gameDir, stateDir, identity: await identity(3) });
+    const c2 = await startMemoryNode({ net, port: 182, peers: [181], gameDir, stateDir });
     const seen2 = events(c2);
     expect((await finished(seen2)).type).toBe('DownloadGameFilesFinished');
     expect(Buffer.compare(await fs.readFile(path.join(gameDir, 'alpha', 'alpha.eti')), payload)).toBe(0);

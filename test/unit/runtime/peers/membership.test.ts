@@ -1,5 +1,6 @@
 // Peer membership, library exchange, identity and liveness between in-process
 // nodes on the in-memory transport (the same runtime code as real nodes).
+import { PROTO_VERSION } from '../../../../shared/wire.js';
 import { describe, expect, it } from 'vitest';
 import type { PeerEvent } from '../../../../shared/events.js';
 import { Catalog } from '../../../../server/runtime/library/catalog.js';
@@ -22,8 +23,8 @@ describe('peer membership', () => {
     await makeGame(aGames, 'alpha', { version: '20240101' });
     await makeGame(bGames, 'bravo', { version: '20240301' });
     await makeGame(bGames, 'charlie', { version: '20231201', installed: true });
-    const a = await startMemoryNode({ net, port: 1, peers: [2], gameDir: aGames, identity: await identity(0) });
-    const b = await startMemoryNode({ net, port: 2, gameDir: bGames, identity: await identity(1) });
+    const a = await startMemoryNode({ net, port: 1, peers: [2], gameDir: aGames });
+    const b = await startMemoryNode({ net, port: 2, gameDir: bGames });
     await waitFor(() => (a.runtime.peers().length === 1 && b.runtime.peers().length === 1 ? true : undefined), 3_000, 'peering');
     expect(peerIds(a.runtime)).toEqual([b.runtime.peerId]);
     expect(peerIds(b.runtime)).toEqual([a.runtime.peerId]);
@@ -46,9 +47,9 @@ describe('peer membership', () => {
 
   it('three nodes all see each other', async () => {
     const net = new MemoryNetwork();
-    const a = await startMemoryNode({ net, port: 11, peers: [12, 13], identity: await identity(0) });
-    const b = await startMemoryNode({ net, port: 12, peers: [13], identity: await identity(1) });
-    const c = await startMemoryNode({ net, port: 13, identity: await identity(2) });
+    const a = await startMemoryNode({ net, port: 11, peers: [12, 13] });
+    const b = await startMemoryNode({ net, port: 12, peers: [13] });
+    const c = await startMemoryNode({ net, port: 13 });
     const all = [a, b, c].map((n) => n.runtime.peerId);
     await waitFor(() => ([a, b, c].every((n) => n.runtime.peers().length === 2) ? true : undefined), 3_000, 'full mesh');
     for (const n of [a, b, c]) expect(peerIds(n.runtime)).toEqual(all.filter((id) => id !== n.runtime.peerId).sort());
@@ -56,37 +57,52 @@ describe('peer membership', () => {
 
   it('never lists itself: a --peer to itself, and a Hello carrying its own id', async () => {
     const net = new MemoryNetwork();
-    const a = await startMemoryNode({ net, port: 21, peers: [21], identity: await identity(0) });
-    const conn = await rawClient(net, 21, await identity(1));
-    const hello = await rawRequest(conn, { type: 'Hello', peer_id: a.runtime.peerId, proto_version: 1, listen_port: 99, name: 'me?' });
+    const a = await startMemoryNode({ net, port: 21, peers: [21] });
+    const other = await identity(1);
+    const conn = await rawClient(net, 21, other);
+    const hello = await rawRequest(conn, {
+      type: 'Hello',
+      peer_id: a.runtime.peerId,
+      proto_version: PROTO_VERSION,
+      listen_port: 99,
+      name: 'me?',
+    });
     expect(hello.answer).toMatchObject({ type: 'Hello', peer_id: a.runtime.peerId });
     await new Promise((r) => setTimeout(r, 400));
     expect(a.runtime.peers()).toEqual([]);
     // and a Hello with another id does register (so the check above can fail)
-    await rawRequest(conn, { type: 'Hello', peer_id: 'ab'.repeat(16), proto_version: 1, listen_port: 99, name: 'other' });
-    expect(peerIds(a.runtime)).toEqual(['ab'.repeat(16)]);
+    await rawRequest(conn, { type: 'Hello', peer_id: other.peerId, proto_version: PROTO_VERSION, listen_port: 99, name: 'other' });
+    expect(peerIds(a.runtime)).toEqual([other.peerId]);
   });
 
-  it('refuses a known peer id claimed with a different key', async () => {
+  it('refuses a Hello whose peer id is not the one the connection proved', async () => {
     const net = new MemoryNetwork();
-    const a = await startMemoryNode({ net, port: 31, identity: await identity(0) });
-    const claimed = 'cd'.repeat(16);
-    const honest = await rawClient(net, 31, await identity(1));
-    expect(
-      (await rawRequest(honest, { type: 'Hello', peer_id: claimed, proto_version: 1, listen_port: 1, name: 'honest' })).answer.type,
-    ).toBe('Hello');
-    const impostor = await rawClient(net, 31, await identity(2));
-    const refused = await rawRequest(impostor, { type: 'Hello', peer_id: claimed, proto_version: 1, listen_port: 1, name: 'impostor' });
+    const a = await startMemoryNode({ net, port: 31 });
+    const [honestId, impostorId] = [await identity(1), await identity(2)];
+    const hello = (peer_id: string, name: string) => ({
+      type: 'Hello' as const,
+      peer_id,
+      proto_version: PROTO_VERSION,
+      listen_port: 1,
+      name,
+    });
+    const honest = await rawClient(net, 31, honestId);
+    expect((await rawRequest(honest, hello(honestId.peerId, 'honest'))).answer.type).toBe('Hello');
+    // Another key claiming the honest id, and one claiming an id nobody has used yet.
+    const impostor = await rawClient(net, 31, impostorId);
+    const refused = await rawRequest(impostor, hello(honestId.peerId, 'impostor'));
     expect(refused.answer).toMatchObject({ type: 'Error', code: 'identity_mismatch' });
-    expect(a.runtime.peers().find((p) => p.peerId === claimed)?.name).toBe('honest');
+    const invented = await rawClient(net, 31, impostorId);
+    expect((await rawRequest(invented, hello('ef'.repeat(16), 'invented'))).answer).toMatchObject({ code: 'identity_mismatch' });
+    expect(a.runtime.peers().map((p) => [p.peerId, p.name])).toEqual([[honestId.peerId, 'honest']]);
   });
 
   it('drops a peer that goes silent, and its games leave the library', async () => {
     const net = new MemoryNetwork();
     const bGames = await tempDir();
     await makeGame(bGames, 'bravo', { version: '20240301' });
-    const a = await startMemoryNode({ net, port: 41, peers: [42], identity: await identity(0) });
-    const b = await startMemoryNode({ net, port: 42, gameDir: bGames, identity: await identity(1) });
+    const a = await startMemoryNode({ net, port: 41, peers: [42] });
+    const b = await startMemoryNode({ net, port: 42, gameDir: bGames });
     const events: PeerEvent[] = [];
     a.runtime.subscribe((e) => events.push(e));
     await waitFor(() => (a.runtime.games().find((g) => g.id === 'bravo')?.peers === 1 ? true : undefined), 3_000, 'a sees bravo');
@@ -100,11 +116,11 @@ describe('peer membership', () => {
   it('a restarted peer keeps its id and appears once', async () => {
     const net = new MemoryNetwork();
     const bState = await tempDir();
-    const a = await startMemoryNode({ net, port: 51, peers: [52], identity: await identity(0) });
-    const b1 = await startMemoryNode({ net, port: 52, stateDir: bState, identity: await identity(1) });
+    const a = await startMemoryNode({ net, port: 51, peers: [52] });
+    const b1 = await startMemoryNode({ net, port: 52, stateDir: bState });
     await waitFor(() => (a.runtime.peers().length === 1 ? true : undefined), 3_000, 'first peering');
     await b1.runtime.close();
-    const b2 = await startMemoryNode({ net, port: 52, stateDir: bState, identity: await identity(1) });
+    const b2 = await startMemoryNode({ net, port: 52, stateDir: bState });
     expect(b2.runtime.peerId).toBe(b1.runtime.peerId);
     await waitFor(() => (b2.runtime.peers().length === 1 ? true : undefined), 3_000, 'second peering');
     for (let i = 0; i < 5; i++) {
@@ -119,8 +135,8 @@ describe('peer membership', () => {
     const bGames = await tempDir();
     await makeGame(bGames, 'delta', { version: '1' });
     await makeGame(bGames, 'alpha', { version: '1' });
-    const a = await startMemoryNode({ net, port: 61, peers: [62], identity: await identity(0) });
-    await startMemoryNode({ net, port: 62, gameDir: bGames, catalog: bCatalog, identity: await identity(1) });
+    const a = await startMemoryNode({ net, port: 61, peers: [62] });
+    await startMemoryNode({ net, port: 62, gameDir: bGames, catalog: bCatalog });
     // b really announces delta…
     const raw = await rawRequest(await rawClient(net, 62), { type: 'ListGames' });
     expect((raw.answer as { games: { id: string }[] }).games.map((g) => g.id).sort()).toEqual(['alpha', 'delta']);

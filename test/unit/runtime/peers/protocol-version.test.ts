@@ -8,9 +8,9 @@ import { identity, rawClient, rawRequest, startMemoryNode } from '../../../helpe
 describe('peer protocol version', () => {
   it('lists the version from each Hello and whether this node speaks it', async () => {
     const net = new MemoryNetwork();
-    const a = await startMemoryNode({ net, port: 71, identity: await identity(0) });
-    const same = 'ab'.repeat(16);
-    const newer = 'cd'.repeat(16);
+    const a = await startMemoryNode({ net, port: 71 });
+    const [sameId, newerId] = [await identity(1), await identity(2)];
+    const [same, newer] = [sameId.peerId, newerId.peerId];
     const hello = (peer_id: string, proto_version: number) => ({
       type: 'Hello' as const,
       peer_id,
@@ -18,8 +18,8 @@ describe('peer protocol version', () => {
       listen_port: 1,
       name: peer_id.slice(0, 4),
     });
-    await rawRequest(await rawClient(net, 71, await identity(1)), hello(same, PROTO_VERSION));
-    await rawRequest(await rawClient(net, 71, await identity(2)), hello(newer, PROTO_VERSION + 1));
+    await rawRequest(await rawClient(net, 71, sameId), hello(same, PROTO_VERSION));
+    await rawRequest(await rawClient(net, 71, newerId), hello(newer, PROTO_VERSION + 1));
     const byId = new Map(a.runtime.peers().map((p) => [p.peerId, p]));
     expect(byId.get(same)).toMatchObject({ protocolVersion: PROTO_VERSION, compatible: true });
     expect(byId.get(newer)).toMatchObject({ protocolVersion: PROTO_VERSION + 1, compatible: false });
