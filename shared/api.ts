@@ -127,5 +127,7 @@ export const Stats = Type.Object({
   uploadedBytes: Type.Number(),
   downloadedBytes: Type.Number(),
   peers: Type.Array(PeerTransferStats),
+  /** how late the node's event loop ran since start (ms): a busy node must still answer promptly */
+  eventLoopDelay: Type.Object({ p50Ms: Type.Number(), p99Ms: Type.Number(), maxMs: Type.Number() }),
 });
 export type Stats = Static<typeof Stats>;

@@ -20,6 +20,7 @@ import { DownloadService } from './download/download-service.js';
 import { StreamInstallService } from './stream-install/stream-install-service.js';
 import { RateLimiter } from './download/rate-limiter.js';
 import { TransferStats } from './stats.js';
+import { EventLoopMonitor } from './event-loop.js';
 import { InstallService } from './install/install-service.js';
 import { RarUnpacker } from './install/rar-unpacker.js';
 import type { Unpacker } from './install/unpacker.js';
@@ -52,6 +53,7 @@ export class PeerRuntime {
   private streamInstalls: StreamInstallService | null = null;
   private readonly installs: InstallService;
   readonly stats = new TransferStats();
+  readonly eventLoop = new EventLoopMonitor();
   private readonly uploadLimiter: RateLimiter;
   private readonly downloadLimiter: RateLimiter;
 
@@ -105,6 +107,7 @@ export class PeerRuntime {
     const identity = await loadOrCreateIdentity(opts.stateDir);
     const peerId = identity.peerId;
     const runtime = new PeerRuntime(peerId, opts.catalog, opts);
+    runtime.eventLoop.start();
     await runtime.installs.recover();
     await runtime.library.start();
     if (opts.network) {
@@ -180,6 +183,7 @@ export class PeerRuntime {
     await this.installs.shutdown();
     await this.network?.stop();
     await this.library.stop();
+    this.eventLoop.stop();
   }
 
   /** Where peers reach this node over QUIC (null when running alone). */

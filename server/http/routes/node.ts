@@ -22,9 +22,10 @@ export function nodeRoutes(runtime: PeerRuntime) {
       async () => runtime.listOperations(),
     );
 
-    app.get('/api/stats', { schema: { summary: 'Bytes moved since start', response: { 200: Stats } } }, async () =>
-      runtime.stats.snapshot(),
-    );
+    app.get('/api/stats', { schema: { summary: 'Bytes moved and event-loop delay since start', response: { 200: Stats } } }, async () => ({
+      ...runtime.stats.snapshot(),
+      eventLoopDelay: runtime.eventLoop.snapshot(),
+    }));
 
     app.get('/api/settings', { schema: { summary: 'Current settings', response: { 200: Settings } } }, async () => runtime.settings());
 
