@@ -166,7 +166,7 @@ describe('the lanspread command line against real nodes', () => {
     expect(await exists(path.join(root, 'wesnoth.eti'))).toBe(false);
     const after = JSON.parse((await cli(['games', '--url', player.url, '--json'])).stdout) as { id: string; downloaded: boolean }[];
     expect(after.find((g) => g.id === 'wesnoth')?.downloaded).toBe(false);
-  });
+  }, 60_000); // about ten command-line processes, each a Node start
 
   it('C5: against a node with a token, --token or LANSPREAD_URL/LANSPREAD_TOKEN; without it one line and exit 1', async () => {
     const token = 'cli-test-token-0123456789';
@@ -189,7 +189,7 @@ describe('the lanspread command line against real nodes', () => {
     expect(flagWins.code).toBe(1);
     const urlWins = await cli(['status', '--url', 'http://127.0.0.1:9'], { LANSPREAD_URL: player.url, LANSPREAD_TOKEN: token });
     expect(urlWins.stderr).toMatch(/no Lanspread node answers at http:\/\/127\.0\.0\.1:9/);
-  });
+  }, 60_000); // about ten command-line processes, each a Node start
 
   it('C6: a followed download draws a progress bar with speed and ETA; cancel stops it and the follower exits 1', async () => {
     const token = 'cli-test-token-0123456789';
