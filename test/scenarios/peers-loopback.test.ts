@@ -1,10 +1,13 @@
 // Real `lanspread serve` processes talking QUIC over loopback, peers given with
-// --peer. Scenario ids P1–P6 in docs/SCENARIOS.md.
+// --peer. Scenario ids P1–P7 in docs/SCENARIOS.md.
 import dgram from 'node:dgram';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { PROTO_VERSION } from '../../shared/wire.js';
 import { gamesOf, healthOf, peersOf } from '../helpers/api.js';
+import { rawRequest } from '../helpers/peers.js';
+import { quicClient } from '../helpers/quic-client.js';
 import { startNode, type NodeProcess, type StartNodeOptions } from '../helpers/node-process.js';
 import { makeGame, tempDir, waitFor } from '../helpers/temp-dir.js';
 
@@ -145,5 +148,27 @@ describe('peers over QUIC on loopback (real processes)', () => {
     const aSees = await gamesOf(a);
     expect(aSees.find((g) => g.id === 'homebrew')).toBeUndefined();
     expect(aSees.find((g) => g.id === 'openra')?.peers).toBe(1);
+  });
+
+  it('P7: a Hello claiming another node’s peer id is refused; the same client saying its own id is listed', async () => {
+    const a = await node();
+    const b = await node({ peers: [a.quicPort] });
+    const bId = (await healthOf(b)).peerId;
+    await waitFor(async () => ((await ids(a)).includes(bId) ? true : undefined), 10_000, 'a lists b');
+    const hello = (peer_id: string) => ({ type: 'Hello', peer_id, proto_version: PROTO_VERSION, listen_port: 1, name: 'impostor' });
+    // The handshake proves the client's own key; b's id is not its to claim.
+    const impostor = await quicClient(a.quicPort);
+    let closed = false;
+    void impostor.closed.then(() => (closed = true));
+    expect((await rawRequest(impostor, hello(bId))).answer).toMatchObject({ type: 'Error', code: 'identity_mismatch' });
+    await waitFor(() => (closed ? true : undefined), 5_000, 'a closes it');
+    expect((await peersOf(a)).map((p) => [p.peerId, p.name])).toEqual([[bId, (await healthOf(b)).name]]);
+    // So the check can fail: the same kind of client with its own id is accepted.
+    const honest = await quicClient(a.quicPort);
+    expect((await rawRequest(honest, hello(honest.identity.peerId))).answer).toMatchObject({
+      type: 'Hello',
+      peer_id: (await healthOf(a)).peerId,
+    });
+    await waitFor(async () => ((await ids(a)).includes(honest.identity.peerId) ? true : undefined), 5_000, 'a lists the honest client');
   });
 });
