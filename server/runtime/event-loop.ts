@@ -25,8 +25,8 @@ export class EventLoopMonitor {
   }
 
   snapshot(): EventLoopDelay {
-    // the histogram counts the lateness beyond the sampling interval, in ns
-    const ms = (ns: number): number => Math.round((Number.isFinite(ns) ? ns : 0) / 1e4) / 100;
+    // the histogram records each whole sampling interval (ns); the delay is what exceeds the interval
+    const ms = (ns: number): number => Math.max(0, Math.round((Number.isFinite(ns) ? ns : 0) / 1e4) / 100 - RESOLUTION_MS);
     return { p50Ms: ms(this.histogram.percentile(50)), p99Ms: ms(this.histogram.percentile(99)), maxMs: ms(this.histogram.max) };
   }
 }
