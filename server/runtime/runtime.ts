@@ -21,8 +21,8 @@ import { StreamInstallService } from './stream-install/stream-install-service.js
 import { RateLimiter } from './download/rate-limiter.js';
 import { TransferStats } from './stats.js';
 import { InstallService } from './install/install-service.js';
-import { RarUnpacker } from './install/rar-unpacker.js';
-import type { Unpacker } from './install/unpacker.js';
+import { RarUnpacker } from './extract/rar-unpacker.js';
+import type { Unpacker } from './extract/unpacker.js';
 
 export interface RuntimeOptions {
   gameDir: string;

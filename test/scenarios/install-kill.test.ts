@@ -16,7 +16,7 @@ import { describe, expect, it, type TestContext } from 'vitest';
 import type { Game } from '../../shared/api.js';
 import { CHECKPOINTS, type Checkpoint } from '../../server/runtime/install/install-checkpoints.js';
 import { intentPath, type IntentKind } from '../../server/runtime/install/intent-journal.js';
-import { openFileSource, scanRarArchive } from '../../server/runtime/install/rar-headers.js';
+import { openFileSource, scanRarArchive } from '../../server/runtime/extract/rar-headers.js';
 import { getJson, postJson } from '../helpers/api.js';
 import { rarFixture } from '../helpers/fixtures.js';
 import { PROJECT_ROOT, startNode, type NodeProcess } from '../helpers/node-process.js';

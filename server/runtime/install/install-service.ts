@@ -40,7 +40,7 @@ import {
   type GameLayout,
   type TxContext,
 } from './transactions.js';
-import { ExtractError, type Unpacker } from './unpacker.js';
+import { ExtractError, type Unpacker } from '../extract/unpacker.js';
 
 /** A stable code for every failure: ours and the unpacker's as they are, anything else (file system errors) as install_failed. */
 function failureInfo(err: unknown): ErrorInfo {

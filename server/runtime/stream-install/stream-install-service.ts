@@ -17,7 +17,7 @@ import type { RateLimiter } from '../download/rate-limiter.js';
 import { LanspreadError, toErrorInfo } from '../errors.js';
 import { recoverGame } from '../install/recovery.js';
 import { gameLayout, InstallErrorCode } from '../install/transactions.js';
-import { ExtractErrorCode } from '../install/unpacker.js';
+import { ExtractErrorCode } from '../extract/unpacker.js';
 import type { Catalog } from '../library/catalog.js';
 import type { Logger } from '../logger.js';
 import type { OperationHandle, OperationRegistry } from '../operations.js';

@@ -18,7 +18,7 @@ import { intentPath, writeIntent, type IntentKind } from '../../../server/runtim
 import { createOwnedDir, OWNED_MARKER } from '../../../server/runtime/install/owned-dir.js';
 import { recoverAll } from '../../../server/runtime/install/recovery.js';
 import { StreamAttempt } from '../../../server/runtime/stream-install/stream-transaction.js';
-import type { ExtractOptions, ExtractResult, Unpacker } from '../../../server/runtime/install/unpacker.js';
+import type { ExtractOptions, ExtractResult, Unpacker } from '../../../server/runtime/extract/unpacker.js';
 import { startTestApp } from '../../helpers/runtime.js';
 import { exists, makeGame, tempDir, tree } from '../../helpers/temp-dir.js';
 

@@ -1,4 +1,4 @@
-// The streaming extraction (server/runtime/install/rar-stream-*.ts): real RAR
+// The streaming extraction (server/runtime/extract/rar-stream-*.ts): real RAR
 // fixtures give exactly what the disk extractor gives, with each file's CRC32
 // from its header; refusals happen before any record; a consumer that stops
 // reading blocks the worker with at most the ring's capacity queued; abort()
@@ -8,10 +8,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { startStreamExtraction, type StreamExtraction } from '../../../server/runtime/install/rar-stream-extraction.js';
-import type { StreamRecord } from '../../../server/runtime/install/rar-stream-protocol.js';
-import { RarUnpacker } from '../../../server/runtime/install/rar-unpacker.js';
-import { ExtractError } from '../../../server/runtime/install/unpacker.js';
+import { startStreamExtraction, type StreamExtraction } from '../../../server/runtime/extract/rar-stream-extraction.js';
+import type { StreamRecord } from '../../../server/runtime/extract/rar-stream-protocol.js';
+import { RarUnpacker } from '../../../server/runtime/extract/rar-unpacker.js';
+import { ExtractError } from '../../../server/runtime/extract/unpacker.js';
 import { rarFixture } from '../../helpers/fixtures.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
