@@ -13,7 +13,7 @@ import { LanspreadError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { requestData } from '../peers/peer-client.js';
 import type { TransportConnection } from '../transport/transport.js';
-import { REQUESTS_PER_SOURCE, chunkCount, hashFileChunks } from './chunks.js';
+import { REQUESTS_PER_SOURCE, chunkCount, hashFileChunks } from '../content/chunks.js';
 import { ProgressMeter, type ProgressSnapshot } from './progress.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { ChunkScheduler, type Chunk } from './scheduler.js';
