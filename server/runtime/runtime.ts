@@ -18,7 +18,7 @@ import { PeerNetwork, type NetworkOptions } from './peers/peer-network.js';
 import type { Peer, GameSource } from '../../shared/api.js';
 import { DownloadService } from './download/download-service.js';
 import { StreamInstallService } from './stream-install/stream-install-service.js';
-import { RateLimiter } from './download/rate-limiter.js';
+import { RateLimiter } from './transfer/rate-limiter.js';
 import { TransferStats } from './stats.js';
 import { InstallService } from './install/install-service.js';
 import { RarUnpacker } from './extract/rar-unpacker.js';

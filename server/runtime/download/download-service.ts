@@ -18,8 +18,8 @@ import type { PeerGameDB } from '../peers/peer-game-db.js';
 import type { PeerNetwork } from '../peers/peer-network.js';
 import { clearJournal, readJournals, writeJournal } from './download-journal.js';
 import { DownloadFailedError, downloadGame } from './game-download.js';
-import type { RateLimiter } from './rate-limiter.js';
-import { validateFileLists, type ValidatedGame } from './validate.js';
+import type { RateLimiter } from '../transfer/rate-limiter.js';
+import { validateFileLists, type ValidatedGame } from '../transfer/validate.js';
 
 /** The node is shutting down: the download stops and resumes after the restart. */
 export class ShutdownError extends LanspreadError {

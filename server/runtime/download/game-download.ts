@@ -14,12 +14,12 @@ import type { Logger } from '../logger.js';
 import { requestData } from '../peers/peer-client.js';
 import type { TransportConnection } from '../transport/transport.js';
 import { REQUESTS_PER_SOURCE, chunkCount, hashFileChunks } from '../content/chunks.js';
-import { ProgressMeter, type ProgressSnapshot } from './progress.js';
-import type { RateLimiter } from './rate-limiter.js';
+import { ProgressMeter, type ProgressSnapshot } from '../progress.js';
+import type { RateLimiter } from '../transfer/rate-limiter.js';
 import { ChunkScheduler, type Chunk } from './scheduler.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { commitSentinel, parkSentinel, sweepSentinels } from './sentinel.js';
-import type { ValidatedGame } from './validate.js';
+import type { ValidatedGame } from '../transfer/validate.js';
 
 /** A source counts as "sending" for this long after its last bytes. */
 const SENDING_WINDOW_MS = 1_000;

@@ -10,7 +10,7 @@
 import type { ErrorInfo, OperationKind } from '../../../shared/api.js';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import type { PeerEvent } from '../../../shared/events.js';
-import { ProgressMeter } from '../download/progress.js';
+import { ProgressMeter } from '../progress.js';
 import { LanspreadError, toErrorInfo } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OperationHandle, OperationRegistry } from '../operations.js';
