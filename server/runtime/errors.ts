@@ -40,6 +40,13 @@ export class InvalidSettingsError extends LanspreadError {
   }
 }
 
+/** The node is shutting down: work in flight stops (a download resumes after the restart). */
+export class ShutdownError extends LanspreadError {
+  constructor() {
+    super('shutdown', 'the node is shutting down');
+  }
+}
+
 /** Reduce anything thrown to `{code, message}` for events and `lastError`. */
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (err instanceof LanspreadError) return err.toInfo();
