@@ -18,6 +18,7 @@ import { PeerNetwork, type NetworkOptions } from './peers/peer-network.js';
 import type { Peer, GameSource } from '../../shared/api.js';
 import { DownloadService } from './download/download-service.js';
 import { StreamInstallService } from './stream-install/stream-install-service.js';
+import { StreamInstallSender } from './stream-install/sender.js';
 import { RateLimiter } from './transfer/rate-limiter.js';
 import { TransferStats } from './stats.js';
 import { InstallService } from './install/install-service.js';
@@ -150,6 +151,12 @@ export class PeerRuntime {
           ...(opts.network.chunkTimeoutMs ? { requestTimeoutMs: opts.network.chunkTimeoutMs } : {}),
           logger: opts.logger.child({ component: 'download' }),
         });
+        const network = runtime.network;
+        const sender = new StreamInstallSender(network.served, {
+          logger: opts.logger.child({ component: 'stream-send' }),
+          onUpload: (connection, bytes) => network.upload(connection, bytes),
+        });
+        network.register('StreamInstall', (connection, stream, request) => sender.send(connection, stream, request.id));
         runtime.streamInstalls = new StreamInstallService({
           selfId: peerId,
           catalog: opts.catalog,
