@@ -5,6 +5,7 @@
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import type { Game } from '../../shared/api.js';
+import { ErrorCode } from '../../shared/error-codes.js';
 import { ApiClient, ApiError } from './api-client.js';
 import { bytes, duration, printable } from './format.js';
 
@@ -119,7 +120,7 @@ export async function gameCommand(
           : action === 'update'
             ? g.version !== null && g.version === g.latestVersion
             : true;
-      if (!arrived) throw new ApiError('cancelled', `${action} of ${id} was cancelled`, 0);
+      if (!arrived) throw new ApiError(ErrorCode.Cancelled, `${action} of ${id} was cancelled`, 0);
       return out(`${action} of ${id} finished: ${state(g)}${g.version ? ` (version ${g.version})` : ''}.`);
     }
     const payload = {

@@ -14,7 +14,7 @@ const DownloadBodySchema = Type.Object(
 );
 const UpdateBodySchema = Type.Object({ install: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 type DownloadBody = { stream?: boolean; install?: boolean };
-const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 501: ErrorBody };
+const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
 
 const ACTIONS: { method: 'POST' | 'DELETE'; url: string; summary: string; command: (id: string, body: unknown) => PeerCommand }[] = [
   {

@@ -21,7 +21,7 @@ import type { ValidatedGame } from '../transfer/validate.js';
 /** The download was cancelled by the user. */
 export class DownloadCancelledError extends LanspreadError {
   constructor(id: string) {
-    super('cancelled', `download of "${id}" was cancelled`);
+    super(ErrorCode.Cancelled, `download of "${id}" was cancelled`);
   }
 }
 
@@ -67,7 +67,7 @@ export class DownloadService {
       throw new LanspreadError(ErrorCode.NoPeers, `no peer has version ${version ?? '(any)'} of "${id}" right now`);
     }
     if (kind === 'update' && this.deps.localVersion(id) === version) {
-      throw new LanspreadError('up_to_date', `"${id}" is already at the newest version (${version})`);
+      throw new LanspreadError(ErrorCode.UpToDate, `"${id}" is already at the newest version (${version})`);
     }
     const op = this.deps.operations.begin(id, 'download', 'fetching file list');
     this.deps.setLastError(id, null);
@@ -86,7 +86,7 @@ export class DownloadService {
 
   cancel(id: string): void {
     const op = this.deps.operations.get(id);
-    if (!op || op.kind !== 'download') throw new LanspreadError('no_download', `no download of "${id}" is running`);
+    if (!op || op.kind !== 'download') throw new LanspreadError(ErrorCode.NoDownload, `no download of "${id}" is running`);
     this.deps.operations.abort(id, new DownloadCancelledError(id));
   }
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ErrorCode } from '../../../shared/error-codes.js';
 import { SENTINEL_FILE } from '../constants.js';
 import { LanspreadError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -58,7 +59,7 @@ export interface DownloadResult {
 
 /** The download could not finish: every source is gone, or a chunk failed too often. */
 export class DownloadFailedError extends LanspreadError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super(code, message);
   }
 }
@@ -184,7 +185,7 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
       else await f.handle!.sync();
     }
     await closeAll(files);
-    if (sentinel === null) throw new DownloadFailedError('bad_file_list', 'the peers’ file list has no version.ini');
+    if (sentinel === null) throw new DownloadFailedError(ErrorCode.BadFileList, 'the peers’ file list has no version.ini');
     await commitSentinel(root, sentinel);
     return {
       chunksByPeer: Object.fromEntries(scheduler.servedBy),
@@ -264,7 +265,7 @@ async function runWorkers(
   await Promise.race([Promise.all(peers.flatMap((p) => Array.from({ length: slots }, () => loop(p)))), aborted]);
   if (!scheduler.finished) {
     const why = scheduler.blocked(live()) ?? 'no peer could deliver the remaining chunks';
-    throw new DownloadFailedError('peers_gone', `download of "${opts.id}" failed: ${why}`);
+    throw new DownloadFailedError(ErrorCode.PeersGone, `download of "${opts.id}" failed: ${why}`);
   }
 }
 
@@ -273,7 +274,7 @@ async function openTarget(root: string, rel: string, size: number): Promise<Open
   const file = path.join(root, rel);
   await fs.mkdir(path.dirname(file), { recursive: true });
   const before = await fs.lstat(file).catch(() => null);
-  if (before && !before.isFile()) throw new DownloadFailedError('bad_target', `"${rel}" exists and is not a regular file`);
+  if (before && !before.isFile()) throw new DownloadFailedError(ErrorCode.BadTarget, `"${rel}" exists and is not a regular file`);
   // O_NOFOLLOW: never write through a symlink; no O_TRUNC: chunks are written in place.
   const handle = await fs.open(file, fsc.O_RDWR | fsc.O_CREAT | fsc.O_NOFOLLOW, 0o644);
   const st = await handle.stat();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LanspreadError } from '../errors.js';
 import { isErrno, writeFileAtomic } from '../fs-util.js';
+import { ErrorCode } from '../../../shared/error-codes.js';
 
 const PEER_ID_RE = /^[0-9a-f]{32,64}$/;
 
@@ -14,15 +15,15 @@ export async function ensureDir(dir: string, what: string): Promise<void> {
   try {
     await fs.mkdir(dir, { recursive: true });
   } catch (err) {
-    if (isErrno(err, 'EEXIST', 'ENOTDIR')) throw new LanspreadError('invalid_config', `${what} ${dir} is not a directory`);
-    throw new LanspreadError('invalid_config', `cannot create ${what} ${dir}: ${(err as Error).message}`);
+    if (isErrno(err, 'EEXIST', 'ENOTDIR')) throw new LanspreadError(ErrorCode.InvalidConfig, `${what} ${dir} is not a directory`);
+    throw new LanspreadError(ErrorCode.InvalidConfig, `cannot create ${what} ${dir}: ${(err as Error).message}`);
   }
   const st = await fs.stat(dir);
-  if (!st.isDirectory()) throw new LanspreadError('invalid_config', `${what} ${dir} is not a directory`);
+  if (!st.isDirectory()) throw new LanspreadError(ErrorCode.InvalidConfig, `${what} ${dir} is not a directory`);
   try {
     await fs.access(dir, fs.constants.W_OK | fs.constants.X_OK);
   } catch {
-    throw new LanspreadError('invalid_config', `${what} ${dir} is not writable`);
+    throw new LanspreadError(ErrorCode.InvalidConfig, `${what} ${dir} is not writable`);
   }
 }
 

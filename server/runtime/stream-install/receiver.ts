@@ -98,7 +98,7 @@ export async function receiveStreamInstall(
         continue;
       }
       const c: StreamControl = frame.control;
-      if (c.type === 'Error') throw new WireError(c.code, `the sender failed: ${c.message}`);
+      if (c.type === 'Error') throw WireError.fromPeer(c.code, `the sender failed: ${c.message}`);
       if (file && c.type !== 'FileEnd') throw protocolError(`${c.type} frame inside "${file.path}"`);
       switch (c.type) {
         case 'File':
@@ -159,7 +159,7 @@ function expectedCrc(c: Extract<StreamControl, { type: 'File' }>): string {
 function checkBegin(answer: unknown, id: string, expectVersion: string | null | undefined): StreamBegin {
   const a = answer as WireAnswer;
   if (typeof a !== 'object' || a === null) throw protocolError('malformed answer');
-  if (a.type === 'Error') throw new WireError(String(a.code), String(a.message));
+  if (a.type === 'Error') throw WireError.fromPeer(String(a.code), String(a.message));
   const count = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   if (a.type !== 'StreamBegin' || a.id !== id || !count(a.files) || !count(a.dirs) || !count(a.bytes_total)) {
     throw new WireError(WireErrorCode.BadRequest, `expected StreamBegin for "${id}", got ${String(a.type).slice(0, 40)}`);

@@ -92,7 +92,7 @@ export class StreamInstallService {
 
   cancel(id: string): void {
     const op = this.deps.operations.get(id);
-    if (op?.kind !== 'stream-install') throw new LanspreadError('no_download', `no streamed install of "${id}" is running`);
+    if (op?.kind !== 'stream-install') throw new LanspreadError(ErrorCode.NoDownload, `no streamed install of "${id}" is running`);
     this.deps.operations.abort(id, new StreamInstallCancelledError(id));
   }
 

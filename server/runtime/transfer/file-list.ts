@@ -58,7 +58,7 @@ export async function fetchValidatedFileList(
   const plan = validateFileLists(lists);
   for (const r of plan.rejected) deps.logger.warn({ id, ...r }, 'file entry rejected');
   if (!plan.files.some((f) => f.path === 'version.ini')) {
-    throw new LanspreadError('bad_file_list', `the peers’ file list of "${id}" has no version.ini`);
+    throw new LanspreadError(ErrorCode.BadFileList, `the peers’ file list of "${id}" has no version.ini`);
   }
   deps.emit({
     type: 'GotGameFiles',
