@@ -5,6 +5,7 @@ import { ErrorCode } from '../../../shared/error-codes.js';
 import type { PeerEvent } from '../../../shared/events.js';
 import { newestVersion } from '../../../shared/version.js';
 import type { WireFile } from '../../../shared/wire.js';
+import { FILE_LIST_TIMEOUT_MS } from '../constants.js';
 import { LanspreadError } from '../errors.js';
 import type { Catalog } from '../library/catalog.js';
 import type { Logger } from '../logger.js';
@@ -44,7 +45,7 @@ export async function fetchValidatedFileList(
       const connection = deps.network.manager.get(peerId)?.connection;
       if (!connection) return;
       try {
-        const answer = await request(connection, { type: 'GetGame', id }, 'GameFiles', { timeoutMs: 60_000, signal });
+        const answer = await request(connection, { type: 'GetGame', id }, 'GameFiles', { timeoutMs: FILE_LIST_TIMEOUT_MS, signal });
         if (answer.eti_version !== version) return; // it changed meanwhile
         deps.network.db.setFiles(peerId, id, answer.eti_version, answer.files);
         lists.set(peerId, answer.files);
