@@ -46,7 +46,14 @@ export async function runRequestLoops(scheduler: ChunkScheduler, opts: RequestLo
       }
       const chunk = scheduler.next(peerId);
       if (!chunk) {
-        if (scheduler.isBanned(peerId) || scheduler.blocked(live()) !== null) return;
+        if (scheduler.isBanned(peerId)) return;
+        const peersNow = live();
+        // every usable peer failed some chunk: let them try it again
+        if (scheduler.resetRetries(peersNow) > 0) {
+          notify();
+          continue;
+        }
+        if (scheduler.blocked(peersNow) !== null) return;
         await Promise.race([changed, sleep(IDLE_SLOT_POLL_MS, undefined, { signal: poll.signal }).catch(() => undefined)]);
         continue;
       }
