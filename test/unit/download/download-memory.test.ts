@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { PeerEvent } from '../../../../shared/events.js';
-import { MemoryNetwork } from '../../../../server/runtime/transport/memory-transport.js';
-import { makeGame, rewriteKeepingMtime, tempDir, waitFor } from '../../../helpers/temp-dir.js';
-import { identity, startMemoryNode } from '../../../helpers/peers.js';
+import type { PeerEvent } from '../../../shared/events.js';
+import { MemoryNetwork } from '../../../server/runtime/transport/memory-transport.js';
+import { makeGame, rewriteKeepingMtime, tempDir, waitFor } from '../../helpers/temp-dir.js';
+import { identity, startMemoryNode } from '../../helpers/peers.js';
 
 const CHUNK = 64 * 1024;
 
@@ -118,7 +118,7 @@ describe('downloads (in-memory transport)', () => {
     const file = path.join(bad.gameDir, 'alpha', 'alpha.eti');
     const c = await startMemoryNode({ net, port: 123, peers: [121, 122], identity: await identity(3) });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 2 ? true : undefined), 3_000, 'two sources');
-    const { rawClient, rawRequest } = await import('../../../helpers/peers.js');
+    const { rawClient, rawRequest } = await import('../../helpers/peers.js');
     await rawRequest(await rawClient(net, 122), { type: 'GetGame', id: 'alpha' }); // hashes cached
     const rotten = Buffer.from(payload);
     for (let i = 0; i < rotten.length; i += 4096) rotten[i]! ^= 0xff;
