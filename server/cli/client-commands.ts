@@ -2,6 +2,7 @@
 // running node's API. Tables for people, `--json` for scripts, a progress bar
 // with speed and ETA while an operation runs, and a non-zero exit with one
 // clear line on any error.
+import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import type { Game } from '../../shared/api.js';
@@ -105,7 +106,7 @@ export async function gameCommand(
   // Poll: simple, works through proxies, and the game object has everything.
   let handover = 0;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     const g = await api.game(id);
     const op = g.operation;
     // a download hands over to the automatic install: wait for it to show up

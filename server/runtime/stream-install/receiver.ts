@@ -14,6 +14,7 @@
 // sender learns at once that it must stop.
 import { once } from 'node:events';
 import { crc32 } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WireErrorCode, type StreamControl, type WireAnswer, type WireAnswerOf } from '../../../shared/wire.js';
 import { WireError } from '../peers/wire-error.js';
 import { EndOfStreamError, FrameTruncatedError, readMessage, writeMessage } from '../transport/framing.js';
@@ -176,7 +177,7 @@ function checkBegin(answer: unknown, id: string, expectVersion: string | null | 
 /** After End: take the sender's FIN, then send ours, so neither side sees a reset. Bounded. */
 async function finishReading(stream: TransportStream): Promise<void> {
   const bounded = (p: Promise<unknown>): Promise<unknown> =>
-    Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    Promise.race([p.catch(() => undefined), sleep(2_000, undefined, { ref: false })]);
   if (!stream.readableEnded) {
     stream.resume();
     await bounded(once(stream, 'end'));
