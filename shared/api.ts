@@ -2,10 +2,15 @@
 // server its request validation, the OpenAPI document, and both sides their types.
 import { Type, type Static } from '@sinclair/typebox';
 import { GAME_ID_PATTERN } from './game-id.js';
+import { ALL_ERROR_CODES, type ErrorCode } from './error-codes.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export const ErrorInfo = Type.Object({ code: Type.String(), message: Type.String() }, { $id: 'ErrorInfo' });
+/** `code` is one of the registry's (shared/error-codes.ts); the schema lists them all. */
+export const ErrorInfo = Type.Object(
+  { code: Type.Unsafe<ErrorCode>({ type: 'string', enum: [...ALL_ERROR_CODES] }), message: Type.String() },
+  { $id: 'ErrorInfo' },
+);
 export type ErrorInfo = Static<typeof ErrorInfo>;
 
 export const ErrorBody = Type.Object({ error: ErrorInfo }, { $id: 'ErrorBody' });

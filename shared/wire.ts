@@ -78,19 +78,8 @@ export type WireAnswer =
 
 export type WireAnswerOf<T extends WireAnswer['type']> = Extract<WireAnswer, { type: T }>;
 
-/** Stable codes of error answers. */
-export const WireErrorCode = {
-  BadRequest: 'bad_request',
-  NotFound: 'not_found',
-  NotServed: 'not_served',
-  OutOfRange: 'out_of_range',
-  IdentityMismatch: 'identity_mismatch',
-  Self: 'self',
-  HelloRequired: 'hello_required',
-  /** the node already streams this game to as many receivers as it allows; try another peer */
-  Busy: 'busy',
-  Internal: 'internal',
-} as const;
+/** Stable codes of error answers (in the shared registry). */
+export { WireErrorCode } from './error-codes.js';
 
 /**
  * After a StreamBegin answer, the stream carries frames of

@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchResult } from '../bench-util.js';
 import { runTransportCases } from '../transport/transport-bench.js';
 
@@ -72,7 +73,7 @@ async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Pr
     const v = await fn();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

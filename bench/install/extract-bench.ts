@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { RarUnpacker } from '../../server/runtime/install/rar-unpacker.js';
+import { RarUnpacker } from '../../server/runtime/extract/rar-unpacker.js';
 import { formatTable, machine, median, type BenchResult } from '../bench-util.js';
 
 const run = promisify(execFile);

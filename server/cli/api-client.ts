@@ -1,10 +1,11 @@
 // The CLI's view of a running node: its REST API and event stream, with errors
 // turned into one clear line.
-import type { Game, Peer, Stats } from '../../shared/api.js';
+import type { ErrorBody, Game, Peer, Stats } from '../../shared/api.js';
+import { ClientErrorCode, ErrorCode, type ClientSideCode } from '../../shared/error-codes.js';
 
 export class ApiError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ClientSideCode,
     message: string,
     readonly status: number,
   ) {
@@ -44,12 +45,12 @@ export class ApiClient {
     try {
       res = await fetch(new URL(path, this.base), { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     } catch {
-      throw new ApiError('unreachable', `no Lanspread node answers at ${this.base.origin} (is it running? try --url)`, 0);
+      throw new ApiError(ClientErrorCode.Unreachable, `no Lanspread node answers at ${this.base.origin} (is it running? try --url)`, 0);
     }
-    const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+    const json = (await res.json().catch(() => null)) as Partial<ErrorBody> | null;
     if (!res.ok) {
       const err = json?.error;
-      throw new ApiError(err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`, res.status);
+      throw new ApiError(err?.code ?? ErrorCode.Internal, err?.message ?? `HTTP ${res.status}`, res.status);
     }
     return json as T;
   }

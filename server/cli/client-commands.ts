@@ -2,9 +2,11 @@
 // running node's API. Tables for people, `--json` for scripts, a progress bar
 // with speed and ETA while an operation runs, and a non-zero exit with one
 // clear line on any error.
+import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import type { Game } from '../../shared/api.js';
+import { ErrorCode } from '../../shared/error-codes.js';
 import { ApiClient, ApiError } from './api-client.js';
 import { bytes, duration, printable } from './format.js';
 
@@ -104,7 +106,7 @@ export async function gameCommand(
   // Poll: simple, works through proxies, and the game object has everything.
   let handover = 0;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     const g = await api.game(id);
     const op = g.operation;
     // a download hands over to the automatic install: wait for it to show up
@@ -119,7 +121,7 @@ export async function gameCommand(
           : action === 'update'
             ? g.version !== null && g.version === g.latestVersion
             : true;
-      if (!arrived) throw new ApiError('cancelled', `${action} of ${id} was cancelled`, 0);
+      if (!arrived) throw new ApiError(ErrorCode.Cancelled, `${action} of ${id} was cancelled`, 0);
       return out(`${action} of ${id} finished: ${state(g)}${g.version ? ` (version ${g.version})` : ''}.`);
     }
     const payload = {

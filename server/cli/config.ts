@@ -4,6 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, DEFAULT_QUIC_PORT, defaultGameDir, defaultStateDir } from '../runtime/constants.js';
+import { ErrorCode } from '../../shared/error-codes.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -50,7 +51,7 @@ export interface ServeConfig {
 
 /** A configuration value that cannot be used; the message is one line naming the flag. */
 export class ConfigError extends Error {
-  readonly code = 'invalid_config';
+  readonly code = ErrorCode.InvalidConfig;
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';

@@ -6,6 +6,7 @@
 // most `maxTracked` addresses are remembered (least recently failed forgotten
 // first), so a flood of addresses cannot grow memory without bound.
 import { isIPv6 } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface AuthThrottleOptions {
   /** wait after the first failure; doubles with each further one */
@@ -27,7 +28,7 @@ interface Record {
 
 export const AUTH_THROTTLE_DEFAULTS = { baseDelayMs: 250, maxDelayMs: 4_000, decayMs: 10_000, maxTracked: 10_000 } as const;
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const realSleep = (ms: number): Promise<void> => sleep(ms);
 
 export class AuthThrottle {
   private readonly records = new Map<string, Record>();

@@ -1,13 +1,28 @@
 // One error handler: every failure leaves as `{"error": {"code", "message"}}`.
 // Stable codes map to statuses here and only here; bad input is a 4xx, never a 500.
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ErrorCode } from '../../shared/error-codes.js';
+import {
+  ErrorCode,
+  ExtractErrorCode,
+  InstallErrorCode,
+  StreamInstallErrorCode,
+  TransportErrorCode,
+  WireErrorCode,
+} from '../../shared/error-codes.js';
 import { LanspreadError } from '../runtime/errors.js';
 
-const STATUS: Record<string, number> = {
+/**
+ * The status of every code: typed by the registry, so a new code without a
+ * status does not compile. Only `internal` and `shutting_down` are 5xx; a
+ * refusal that depends on the game's or the peers' state is a 409.
+ */
+export const STATUS: Record<ErrorCode, number> = {
+  // general
   [ErrorCode.BadRequest]: 400,
   [ErrorCode.InvalidGameId]: 400,
   [ErrorCode.InvalidSettings]: 400,
+  [ErrorCode.InvalidConfig]: 400,
+  [ErrorCode.InvalidCatalog]: 400,
   [ErrorCode.Unauthorized]: 401,
   [ErrorCode.ForbiddenHost]: 403,
   [ErrorCode.ForbiddenOrigin]: 403,
@@ -17,27 +32,73 @@ const STATUS: Record<string, number> = {
   [ErrorCode.NotDownloaded]: 409,
   [ErrorCode.NotInstalled]: 409,
   [ErrorCode.Installed]: 409,
+  [ErrorCode.UpToDate]: 409,
+  [ErrorCode.NoDownload]: 409,
+  [ErrorCode.Cancelled]: 409,
   [ErrorCode.NoPeers]: 409,
   [ErrorCode.PeersGone]: 409,
-  [ErrorCode.NotImplemented]: 501,
-  // install transactions (server/runtime/install/transactions.ts)
-  reserved_path_in_use: 409,
-  no_archives: 409,
-  game_root_invalid: 409,
-  recovery_failed: 409,
-  shutting_down: 503,
-  // cancel with no download or streamed install running (server/runtime/stream-install/)
-  no_download: 409,
+  [ErrorCode.BadFileList]: 409,
+  [ErrorCode.BadTarget]: 409,
+  [ErrorCode.Timeout]: 409,
+  [ErrorCode.PeerError]: 409,
+  [ErrorCode.MdnsUnavailable]: 409,
+  [ErrorCode.ShuttingDown]: 503,
+  [ErrorCode.Internal]: 500,
+  // install transactions
+  [InstallErrorCode.ReservedPathInUse]: 409,
+  [InstallErrorCode.NoArchives]: 409,
+  [InstallErrorCode.GameRootInvalid]: 409,
+  [InstallErrorCode.RecoveryFailed]: 409,
+  [InstallErrorCode.Failed]: 409,
+  // extraction: the game's archives (or the disk) refuse the install
+  [ExtractErrorCode.Encrypted]: 409,
+  [ExtractErrorCode.BadPassword]: 409,
+  [ExtractErrorCode.Damaged]: 409,
+  [ExtractErrorCode.UnsafeEntry]: 409,
+  [ExtractErrorCode.Multivolume]: 409,
+  [ExtractErrorCode.Unsupported]: 409,
+  [ExtractErrorCode.Unreadable]: 409,
+  [ExtractErrorCode.DestInvalid]: 409,
+  [ExtractErrorCode.NoSpace]: 409,
+  [ExtractErrorCode.Aborted]: 409,
+  [ExtractErrorCode.Failed]: 409,
+  // streamed installs
+  [StreamInstallErrorCode.CrcMismatch]: 409,
+  [StreamInstallErrorCode.CrcMissing]: 409,
+  [StreamInstallErrorCode.Protocol]: 409,
+  [StreamInstallErrorCode.Stalled]: 409,
+  [StreamInstallErrorCode.VersionMismatch]: 409,
+  [StreamInstallErrorCode.NoValidatedPeer]: 409,
+  // a peer's refusal, passed on
+  [WireErrorCode.NotServed]: 409,
+  [WireErrorCode.OutOfRange]: 409,
+  [WireErrorCode.IdentityMismatch]: 409,
+  [WireErrorCode.Self]: 409,
+  [WireErrorCode.HelloRequired]: 409,
+  [WireErrorCode.Busy]: 409,
+  // the connection to a peer failed
+  [TransportErrorCode.TransportClosed]: 409,
+  [TransportErrorCode.BindFailed]: 409,
+  [TransportErrorCode.ConnectFailed]: 409,
+  [TransportErrorCode.ConnectTimeout]: 409,
+  [TransportErrorCode.ConnectionClosed]: 409,
+  [TransportErrorCode.ConnectionLimit]: 409,
+  [TransportErrorCode.StreamReset]: 409,
+  [TransportErrorCode.StreamStopped]: 409,
+  [TransportErrorCode.StreamFailed]: 409,
+  [TransportErrorCode.InvalidOptions]: 409,
+  [TransportErrorCode.BindingMismatch]: 409,
+  [TransportErrorCode.IdentityFailed]: 409,
+  [TransportErrorCode.FrameTooLarge]: 409,
+  [TransportErrorCode.FrameMalformed]: 409,
+  [TransportErrorCode.FrameTruncated]: 409,
+  [TransportErrorCode.EndOfStream]: 409,
 };
-
-export function statusFor(code: string): number {
-  return STATUS[code] ?? 500;
-}
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | LanspreadError, request, reply) => {
     if (err instanceof LanspreadError) {
-      return reply.status(statusFor(err.code)).send({ error: { code: err.code, message: err.message } });
+      return reply.status(STATUS[err.code]).send({ error: { code: err.code, message: err.message } });
     }
     const status = (err as FastifyError).statusCode;
     if ((err as FastifyError).validation) {

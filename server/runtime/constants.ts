@@ -46,3 +46,21 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 export function defaultGameDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(homeDir(env), 'Games', 'lanspread');
 }
+
+/** A chunk request that gets no data for this long is given up and the chunk retried elsewhere. */
+export const CHUNK_IDLE_TIMEOUT_MS = 15_000;
+
+/** A chunk that failed this many times (on any peers) fails its download. */
+export const CHUNK_MAX_ATTEMPTS = 5;
+
+/** How often a download reports its progress. */
+export const DOWNLOAD_PROGRESS_INTERVAL_MS = 250;
+
+/** A source counts as "sending" (the progress's peer count) for this long after its last bytes. */
+export const SENDING_WINDOW_MS = 1_000;
+
+/** A request slot with nothing to fetch looks again this often, as peers come and go. */
+export const IDLE_SLOT_POLL_MS = 200;
+
+/** How long a peer may take to answer GetGame with its file list. */
+export const FILE_LIST_TIMEOUT_MS = 60_000;

@@ -1,11 +1,11 @@
 // Failures carry a stable `code` (shared/error-codes.ts); the HTTP layer maps
 // codes to statuses and nothing anywhere matches on message text.
-import { ErrorCode } from '../../shared/error-codes.js';
+import { ErrorCode, isErrorCode } from '../../shared/error-codes.js';
 import type { ErrorInfo } from '../../shared/api.js';
 
 export class LanspreadError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -40,13 +40,17 @@ export class InvalidSettingsError extends LanspreadError {
   }
 }
 
-/** Reduce anything thrown to `{code, message}` for events and `lastError`. */
+/** The node is shutting down: work in flight stops (a download resumes after the restart). */
+export class ShutdownError extends LanspreadError {
+  constructor() {
+    super(ErrorCode.ShuttingDown, 'the node is shutting down');
+  }
+}
+
+/** Reduce anything thrown to `{code, message}` for events and `lastError`; a code outside the registry (an errno) becomes `internal`. */
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (err instanceof LanspreadError) return err.toInfo();
   const message = err instanceof Error ? err.message : String(err);
-  const code =
-    typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
-      ? (err as { code: string }).code
-      : ErrorCode.Internal;
-  return { code, message };
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return { code: isErrorCode(code) ? code : ErrorCode.Internal, message };
 }

@@ -6,6 +6,7 @@
 import type { ActiveOperation, ErrorInfo, Operation, OperationKind } from '../../shared/api.js';
 import { OperationActiveError, toErrorInfo } from './errors.js';
 import type { Logger } from './logger.js';
+import { ErrorCode } from '../../shared/error-codes.js';
 
 export type OperationOutcome = 'ok' | 'error' | 'cancelled' | 'interrupted';
 
@@ -81,7 +82,7 @@ export class OperationRegistry {
     const outcome: OperationOutcome = entry.error
       ? 'error'
       : signal.aborted
-        ? reason?.code === 'shutdown' || reason?.code === 'shutting_down'
+        ? reason?.code === ErrorCode.ShuttingDown
           ? 'interrupted'
           : 'cancelled'
         : 'ok';

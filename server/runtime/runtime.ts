@@ -18,12 +18,13 @@ import { PeerNetwork, type NetworkOptions } from './peers/peer-network.js';
 import type { Peer, GameSource } from '../../shared/api.js';
 import { DownloadService } from './download/download-service.js';
 import { StreamInstallService } from './stream-install/stream-install-service.js';
-import { RateLimiter } from './download/rate-limiter.js';
+import { StreamInstallSender } from './stream-install/sender.js';
+import { RateLimiter } from './transfer/rate-limiter.js';
 import { TransferStats } from './stats.js';
 import { EventLoopMonitor } from './event-loop.js';
 import { InstallService } from './install/install-service.js';
-import { RarUnpacker } from './install/rar-unpacker.js';
-import type { Unpacker } from './install/unpacker.js';
+import { RarUnpacker } from './extract/rar-unpacker.js';
+import type { Unpacker } from './extract/unpacker.js';
 
 export interface RuntimeOptions {
   gameDir: string;
@@ -154,6 +155,12 @@ export class PeerRuntime {
           ...(opts.network.chunkTimeoutMs ? { requestTimeoutMs: opts.network.chunkTimeoutMs } : {}),
           logger: opts.logger.child({ component: 'download' }),
         });
+        const network = runtime.network;
+        const sender = new StreamInstallSender(network.served, {
+          logger: opts.logger.child({ component: 'stream-send' }),
+          onUpload: (connection, bytes) => network.upload(connection, bytes),
+        });
+        network.register('StreamInstall', (connection, stream, request) => sender.send(connection, stream, request.id));
         runtime.streamInstalls = new StreamInstallService({
           selfId: peerId,
           catalog: opts.catalog,

@@ -16,8 +16,9 @@ import { describe, expect, it, type TestContext } from 'vitest';
 import type { Game } from '../../shared/api.js';
 import { CHECKPOINTS, type Checkpoint } from '../../server/runtime/install/install-checkpoints.js';
 import { intentPath, type IntentKind } from '../../server/runtime/install/intent-journal.js';
-import { openFileSource, scanRarArchive } from '../../server/runtime/install/rar-headers.js';
+import { openFileSource, scanRarArchive } from '../../server/runtime/extract/rar-headers.js';
 import { getJson, postJson } from '../helpers/api.js';
+import { AT_CRASH, footprint, recoveryOutcome } from '../helpers/crash-table.js';
 import { rarFixture } from '../helpers/fixtures.js';
 import { PROJECT_ROOT, startNode, type NodeProcess } from '../helpers/node-process.js';
 import { exists, waitFor, writeFiles } from '../helpers/temp-dir.js';
@@ -86,64 +87,6 @@ const BIG = 'rar_ppmd_lzss_conversion.rar';
 
 const KINDS: IntentKind[] = ['install', 'update', 'uninstall', 'remove'];
 const GAME: Record<IntentKind, string> = { install: 'inst', update: 'upd', uninstall: 'unin', remove: 'rem' };
-
-/** The recovery rule: an unfinished extraction rolls back, everything later rolls forward. */
-const outcome = (kind: IntentKind, cp: Checkpoint): 'old' | 'new' =>
-  cp.startsWith('extracting') && (kind === 'install' || kind === 'update') ? 'old' : 'new';
-
-/** What a crash at each checkpoint leaves on disk ('G' is the game's id): proves the node really stopped there. */
-const AT_CRASH: Record<IntentKind, Record<string, string[]>> = {
-  install: {
-    extracting: ['G'],
-    'extracting:mid': ['G', 'G/.local.installing', 'G/.local.installing/local'],
-    'extracting:done': ['G', 'G/.local.installing', 'G/.local.installing/local'],
-    promoting: ['G', 'G/.local.installing', 'G/.local.installing/local'],
-    'promoting:done': ['G', 'G/local', 'G/.local.installing'],
-    cleaning: ['G', 'G/local', 'G/.local.installing'],
-    'cleaning:done': ['G', 'G/local'],
-  },
-  update: {
-    extracting: ['G', 'G/local'],
-    'extracting:mid': ['G', 'G/local', 'G/.local.installing', 'G/.local.installing/local'],
-    'extracting:done': ['G', 'G/local', 'G/.local.installing', 'G/.local.installing/local'],
-    'backing-up': ['G', 'G/local', 'G/.local.installing', 'G/.local.installing/local'],
-    'backing-up:done': ['G', 'G/.local.installing', 'G/.local.installing/local', 'G/.local.backup', 'G/.local.backup/local'],
-    promoting: ['G', 'G/.local.installing', 'G/.local.installing/local', 'G/.local.backup', 'G/.local.backup/local'],
-    'promoting:done': ['G', 'G/local', 'G/.local.installing', 'G/.local.backup', 'G/.local.backup/local'],
-    cleaning: ['G', 'G/local', 'G/.local.installing', 'G/.local.backup', 'G/.local.backup/local'],
-    'cleaning:done': ['G', 'G/local'],
-  },
-  uninstall: {
-    moving: ['G', 'G/local'],
-    'moving:done': ['G', 'G/.local.removing', 'G/.local.removing/local'],
-    deleting: ['G', 'G/.local.removing', 'G/.local.removing/local'],
-    'deleting:done': ['G'],
-  },
-  remove: {
-    moving: ['G'],
-    'moving:done': ['.lanspread-removing-G', '.lanspread-removing-G/G'],
-    deleting: ['.lanspread-removing-G', '.lanspread-removing-G/G'],
-    'deleting:done': [],
-  },
-};
-
-async function footprint(games: string, id: string): Promise<string[]> {
-  const names = [
-    'G',
-    'G/local',
-    'G/.local.installing',
-    'G/.local.installing/local',
-    'G/.local.backup',
-    'G/.local.backup/local',
-    'G/.local.removing',
-    'G/.local.removing/local',
-    '.lanspread-removing-G',
-    '.lanspread-removing-G/G',
-  ];
-  const out: string[] = [];
-  for (const n of names) if (await exists(path.join(games, n.replaceAll('G', id)))) out.push(n);
-  return out;
-}
 
 const ROUNDS = Math.max(...KINDS.map((k) => CHECKPOINTS[k].length));
 const roundPoints = (i: number) =>
@@ -251,7 +194,7 @@ describe('kill -9 at every checkpoint, restart, recover (real processes, real ar
     // 2. restart on the same folders: recovery runs before the node serves
     const second = await start(ctx, games, state, catalog);
     for (const { kind, cp } of points) {
-      const want = outcome(kind, cp);
+      const want = recoveryOutcome(kind, cp);
       const what = `${kind} at ${cp} → ${want}`;
       const id = GAME[kind];
       const game = await gameOf(second, id);

@@ -1,12 +1,12 @@
 // /api/health, /api/peers, /api/operations, /api/stats, /api/settings.
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ActiveOperation, ErrorBody, Health, Peer, Settings, SettingsPatch, Stats } from '../../../shared/api.js';
 import { LANSPREAD_VERSION } from '../../runtime/constants.js';
 import type { PeerRuntime } from '../../runtime/runtime.js';
 
-export function nodeRoutes(runtime: PeerRuntime) {
-  return async (app: FastifyInstance) => {
+export function nodeRoutes(runtime: PeerRuntime): FastifyPluginAsyncTypebox {
+  return async (app) => {
     app.get('/api/health', { schema: { summary: 'Liveness and identity', response: { 200: Health } } }, async () => ({
       ok: true,
       peerId: runtime.peerId,
@@ -32,7 +32,7 @@ export function nodeRoutes(runtime: PeerRuntime) {
     app.put(
       '/api/settings',
       { schema: { summary: 'Change any subset of the settings', body: SettingsPatch, response: { 200: Settings, 400: ErrorBody } } },
-      async (request) => runtime.updateSettings(request.body as SettingsPatch),
+      async (request) => runtime.updateSettings(request.body),
     );
   };
 }

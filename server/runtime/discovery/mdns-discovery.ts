@@ -25,6 +25,7 @@ import {
 } from './mdns-records.js';
 import { multicastInterfaces, withNetmasks, type InterfaceAddress } from './interfaces.js';
 import { PeerCache, type DiscoveredPeer } from './peer-cache.js';
+import { ErrorCode } from '../../../shared/error-codes.js';
 
 /** Browse query period; known peers are also re-asked at 80% of their TTL. */
 export const DEFAULT_QUERY_INTERVAL_MS = 30_000;
@@ -69,7 +70,7 @@ export interface MdnsDiscoveryOptions {
 /** No interface could be bound for mDNS (port 5353 taken without address reuse, or not allowed). */
 export class MdnsUnavailableError extends LanspreadError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('mdns_unavailable', message, options);
+    super(ErrorCode.MdnsUnavailable, message, options);
   }
 }
 

@@ -7,31 +7,21 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import type { PeerEvent } from '../../../shared/events.js';
-import { newestVersion } from '../../../shared/version.js';
-import type { WireFile } from '../../../shared/wire.js';
-import { LanspreadError, toErrorInfo } from '../errors.js';
+import { LanspreadError, ShutdownError, toErrorInfo } from '../errors.js';
 import type { Catalog } from '../library/catalog.js';
 import type { Logger } from '../logger.js';
 import type { OperationRegistry } from '../operations.js';
-import { request } from '../peers/peer-client.js';
-import type { PeerGameDB } from '../peers/peer-game-db.js';
 import type { PeerNetwork } from '../peers/peer-network.js';
 import { clearJournal, readJournals, writeJournal } from './download-journal.js';
-import { DownloadFailedError, downloadGame } from './game-download.js';
-import type { RateLimiter } from './rate-limiter.js';
-import { validateFileLists, type ValidatedGame } from './validate.js';
-
-/** The node is shutting down: the download stops and resumes after the restart. */
-export class ShutdownError extends LanspreadError {
-  constructor() {
-    super('shutdown', 'the node is shutting down');
-  }
-}
+import { downloadGame } from './game-download.js';
+import type { RateLimiter } from '../transfer/rate-limiter.js';
+import { catalogVersionSources, fetchValidatedFileList } from '../transfer/file-list.js';
+import type { ValidatedGame } from '../transfer/validate.js';
 
 /** The download was cancelled by the user. */
 export class DownloadCancelledError extends LanspreadError {
   constructor(id: string) {
-    super('cancelled', `download of "${id}" was cancelled`);
+    super(ErrorCode.Cancelled, `download of "${id}" was cancelled`);
   }
 }
 
@@ -77,7 +67,7 @@ export class DownloadService {
       throw new LanspreadError(ErrorCode.NoPeers, `no peer has version ${version ?? '(any)'} of "${id}" right now`);
     }
     if (kind === 'update' && this.deps.localVersion(id) === version) {
-      throw new LanspreadError('up_to_date', `"${id}" is already at the newest version (${version})`);
+      throw new LanspreadError(ErrorCode.UpToDate, `"${id}" is already at the newest version (${version})`);
     }
     const op = this.deps.operations.begin(id, 'download', 'fetching file list');
     this.deps.setLastError(id, null);
@@ -96,7 +86,7 @@ export class DownloadService {
 
   cancel(id: string): void {
     const op = this.deps.operations.get(id);
-    if (!op || op.kind !== 'download') throw new LanspreadError('no_download', `no download of "${id}" is running`);
+    if (!op || op.kind !== 'download') throw new LanspreadError(ErrorCode.NoDownload, `no download of "${id}" is running`);
     this.deps.operations.abort(id, new DownloadCancelledError(id));
   }
 
@@ -205,58 +195,6 @@ export class DownloadService {
     if (info.code === ErrorCode.PeersGone) this.deps.emit({ type: 'DownloadPeersGone', id });
     this.deps.emit({ type: 'DownloadGameFilesFailed', id, error: info });
   }
-}
-
-/** The newest version of `id` known (catalog or peers) and the peers that announce exactly it. */
-export function catalogVersionSources(catalog: Catalog, db: PeerGameDB, id: string): { version: string | null; sources: string[] } {
-  const all = db.sources(id);
-  const version = newestVersion([catalog.get(id)?.eti_version, ...all.map((s) => s.version)]);
-  return { version, sources: all.filter((s) => s.version === version).map((s) => s.peerId) };
-}
-
-/**
- * Steps 1–2 of SPEC section 5, shared by downloads and streamed installs: the
- * file lists of `sources` (GetGame), kept in the peer DB, majority-validated;
- * emits GotGameFiles. Fails with peers_gone when no peer answered.
- */
-export async function fetchValidatedFileList(
-  deps: Pick<DownloadServiceDeps, 'network' | 'emit' | 'logger'>,
-  id: string,
-  version: string,
-  sources: string[],
-  signal: AbortSignal,
-): Promise<ValidatedGame> {
-  const lists = new Map<string, WireFile[]>();
-  await Promise.all(
-    sources.map(async (peerId) => {
-      const connection = deps.network.manager.get(peerId)?.connection;
-      if (!connection) return;
-      try {
-        const answer = await request(connection, { type: 'GetGame', id }, 'GameFiles', { timeoutMs: 60_000, signal });
-        if (answer.eti_version !== version) return; // it changed meanwhile
-        deps.network.db.setFiles(peerId, id, answer.eti_version, answer.files);
-        lists.set(peerId, answer.files);
-      } catch (err) {
-        deps.logger.warn({ id, peerId, err: (err as Error).message }, 'GetGame failed');
-      }
-    }),
-  );
-  signal.throwIfAborted();
-  if (lists.size === 0) throw new DownloadFailedError(ErrorCode.PeersGone, `no peer answered with the file list of "${id}"`);
-  const plan = validateFileLists(lists);
-  for (const r of plan.rejected) deps.logger.warn({ id, ...r }, 'file entry rejected');
-  if (!plan.files.some((f) => f.path === 'version.ini')) {
-    throw new DownloadFailedError('bad_file_list', `the peers’ file list of "${id}" has no version.ini`);
-  }
-  deps.emit({
-    type: 'GotGameFiles',
-    id,
-    files: [
-      ...plan.dirs.map((d) => ({ path: d, size: 0, isDir: true })),
-      ...plan.files.map((f) => ({ path: f.path, size: f.size, isDir: false })),
-    ],
-  });
-  return plan;
 }
 
 /** Remove what a cancelled download wrote: its files and the folders it made, never local/. */

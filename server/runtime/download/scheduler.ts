@@ -4,6 +4,9 @@
 // taking any. A chunk that fails goes back to the queue and is not given to the
 // same peer again; a peer that sends a bad chunk (hash mismatch) is not used
 // again for this download; a chunk that failed too often fails the download.
+// When every usable peer has failed a chunk, `resetRetries` lets them try it
+// again (the attempt cap still bounds it). Queries (`next` aside, which hands a
+// chunk out) change nothing: `blocked` and `isBanned` only read.
 export interface Chunk {
   index: number;
   fileIndex: number;
@@ -80,18 +83,35 @@ export class ChunkScheduler {
     return this.done === this.chunks.length;
   }
 
-  /** Why the download cannot finish, or null while it still can. */
+  /** Why the download cannot finish, or null while it still can. A query: it changes nothing. */
   blocked(livePeers: readonly string[]): string | null {
     if (this.fatal) return `chunk ${this.fatal.index} failed ${this.opts.maxAttempts} times`;
     if (this.inFlight.size > 0) return null;
-    const usable = livePeers.filter((p) => !this.banned.has(p) && !this.gone.has(p));
+    const usable = this.usable(livePeers);
     for (const c of this.pending) {
-      const candidates = c.peers.filter((p) => usable.includes(p));
-      if (candidates.length === 0) return 'no peer that has the file is left';
-      // every remaining candidate already failed this chunk: let them retry it
-      if (candidates.every((p) => this.failedOn.get(c.index)?.has(p))) this.failedOn.get(c.index)?.clear();
+      if (!c.peers.some((p) => usable.includes(p))) return 'no peer that has the file is left';
     }
     return null;
+  }
+
+  /**
+   * Once nothing is in flight: every pending chunk that each of its usable
+   * peers has already failed may go to them again. Returns how many chunks
+   * were released; the attempt cap still bounds each.
+   */
+  resetRetries(livePeers: readonly string[]): number {
+    if (this.fatal || this.inFlight.size > 0) return 0;
+    const usable = this.usable(livePeers);
+    let released = 0;
+    for (const c of this.pending) {
+      const candidates = c.peers.filter((p) => usable.includes(p));
+      const failed = this.failedOn.get(c.index);
+      if (candidates.length > 0 && failed && candidates.every((p) => failed.has(p))) {
+        failed.clear();
+        released++;
+      }
+    }
+    return released;
   }
 
   isBanned(peer: string): boolean {
@@ -100,6 +120,10 @@ export class ChunkScheduler {
 
   get chunksDone(): number {
     return this.done;
+  }
+
+  private usable(livePeers: readonly string[]): string[] {
+    return livePeers.filter((p) => !this.banned.has(p) && !this.gone.has(p));
   }
 
   private release(chunk: Chunk, peer: string): void {

@@ -10,7 +10,7 @@
 import type { ErrorInfo, OperationKind } from '../../../shared/api.js';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import type { PeerEvent } from '../../../shared/events.js';
-import { ProgressMeter } from '../download/progress.js';
+import { ProgressMeter } from '../progress.js';
 import { LanspreadError, toErrorInfo } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OperationHandle, OperationRegistry } from '../operations.js';
@@ -40,7 +40,7 @@ import {
   type GameLayout,
   type TxContext,
 } from './transactions.js';
-import { ExtractError, type Unpacker } from './unpacker.js';
+import { ExtractError, type Unpacker } from '../extract/unpacker.js';
 
 /** A stable code for every failure: ours and the unpacker's as they are, anything else (file system errors) as install_failed. */
 function failureInfo(err: unknown): ErrorInfo {

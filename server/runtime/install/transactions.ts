@@ -14,7 +14,7 @@
 // proves Lanspread made it, when it holds nothing but marker leftovers.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ErrorCode } from '../../../shared/error-codes.js';
+import { ErrorCode, InstallErrorCode } from '../../../shared/error-codes.js';
 import { INSTALL_DIR, SENTINEL_FILE } from '../constants.js';
 import { LanspreadError } from '../errors.js';
 import { fsyncDir, isErrno } from '../fs-util.js';
@@ -26,21 +26,8 @@ export const BACKUP_DIR = '.local.backup';
 export const REMOVING_DIR = '.local.removing';
 export const TRASH_PREFIX = '.lanspread-removing-';
 
-/** Error codes of install transactions (statuses in http/errors.ts). */
-export const InstallErrorCode = {
-  /** a reserved name is taken by something Lanspread did not make */
-  ReservedPathInUse: 'reserved_path_in_use',
-  /** the game root holds no `.eti`/`.rar` archive */
-  NoArchives: 'no_archives',
-  /** the game root is not a plain folder directly in the game dir */
-  GameRootInvalid: 'game_root_invalid',
-  /** an interrupted operation on this game could not be finished */
-  RecoveryFailed: 'recovery_failed',
-  /** the node is stopping */
-  ShuttingDown: 'shutting_down',
-  /** a file system step failed (the message says which) */
-  Failed: 'install_failed',
-} as const;
+/** Error codes of install transactions (in the shared registry; statuses in http/errors.ts). */
+export { InstallErrorCode };
 
 /** A reserved path is taken by a file or folder Lanspread cannot prove it made. */
 export class ReservedPathError extends LanspreadError {

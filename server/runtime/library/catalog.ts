@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { GAME_ID_PATTERN } from '../../../shared/game-id.js';
 import { LanspreadError } from '../errors.js';
+import { ErrorCode } from '../../../shared/error-codes.js';
 
 export const CatalogEntrySchema = Type.Object({
   id: Type.String({ pattern: GAME_ID_PATTERN }),
@@ -23,7 +24,7 @@ export type CatalogEntry = Static<typeof CatalogEntrySchema>;
 /** Refused catalog file: unreadable, not JSON, or an entry that breaks the schema. */
 export class CatalogError extends LanspreadError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('invalid_catalog', message, options);
+    super(ErrorCode.InvalidCatalog, message, options);
   }
 }
 

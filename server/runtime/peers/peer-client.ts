@@ -7,6 +7,7 @@ import { WireErrorCode } from '../../../shared/wire.js';
 import { endWithMessage, readMessage } from '../transport/framing.js';
 import type { TransportConnection, TransportStream } from '../transport/transport.js';
 import { WireError } from './wire-error.js';
+import { ErrorCode } from '../../../shared/error-codes.js';
 
 /** Largest answer frame accepted (file lists of big games). */
 export const MAX_ANSWER_FRAME_BYTES = 16 * 1024 * 1024;
@@ -27,7 +28,7 @@ async function exchange(
   stream.on('error', () => undefined);
   const abort = (reason: unknown) => stream.destroy(reason instanceof Error ? reason : new Error(String(reason)));
   const timer = opts.timeoutMs
-    ? setTimeout(() => abort(new WireError('timeout', `${request.type} timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs)
+    ? setTimeout(() => abort(new WireError(ErrorCode.Timeout, `${request.type} timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs)
     : undefined;
   const onAbort = () => abort(opts.signal?.reason ?? new Error('aborted'));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -37,7 +38,7 @@ async function exchange(
     if (typeof answer !== 'object' || answer === null || typeof answer.type !== 'string') {
       throw new WireError(WireErrorCode.BadRequest, 'peer sent a malformed answer');
     }
-    if (answer.type === 'Error') throw new WireError(answer.code, answer.message);
+    if (answer.type === 'Error') throw WireError.fromPeer(answer.code, answer.message);
     return { answer, stream };
   } catch (err) {
     stream.destroy();

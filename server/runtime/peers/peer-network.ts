@@ -7,13 +7,13 @@ import type { Catalog } from '../library/catalog.js';
 import type { Logger } from '../logger.js';
 import type { Identity } from '../transport/identity.js';
 import { QuinnTransport } from '../transport/quinn-transport.js';
-import type { Endpoint, Transport } from '../transport/transport.js';
+import type { Endpoint, Transport, TransportConnection } from '../transport/transport.js';
 import { MdnsDiscovery } from '../discovery/index.js';
-import { ChunkHashCache } from '../download/chunk-hash-cache.js';
-import { CHUNK_SIZE } from '../download/chunks.js';
+import { ChunkHashCache } from '../content/chunk-hash-cache.js';
+import { CHUNK_SIZE } from '../content/chunks.js';
 import { PeerGameDB } from './peer-game-db.js';
 import { PeerManager, type PeerManagerEvents, type PeerTiming } from './peer-manager.js';
-import { ProtocolServer } from './protocol-server.js';
+import { ProtocolServer, type DelegatedRequest, type RequestHandler } from './protocol-server.js';
 import { ServedFiles, type LibraryView } from './served-files.js';
 
 /** How many ports after the requested one are tried when it is taken. */
@@ -60,7 +60,21 @@ export class PeerNetwork {
     readonly endpoint: Endpoint,
     readonly db: PeerGameDB,
     readonly manager: PeerManager,
+    /** what this node serves, under the serving rules every request goes through */
+    readonly served: ServedFiles,
+    private readonly server: ProtocolServer,
+    private readonly onUpload: PeerNetworkDeps['onUpload'],
   ) {}
+
+  /** Register the handler of a request type another service answers (streamed installs). */
+  register<T extends DelegatedRequest>(type: T, handler: RequestHandler<T>): void {
+    this.server.register(type, handler);
+  }
+
+  /** File bytes about to go to `connection`'s peer (upload limit and stats); may wait. */
+  upload(connection: TransportConnection, bytes: number): Promise<void> | void {
+    return this.onUpload?.(this.manager.peerIdFor(connection), bytes);
+  }
 
   static async start(opts: NetworkOptions, deps: PeerNetworkDeps): Promise<PeerNetwork> {
     const logger = deps.logger;
@@ -78,7 +92,7 @@ export class PeerNetwork {
       {
         onHello: (connection, hello) => self.network!.manager.onHello(connection, hello),
         libraryRev: () => self.network!.libraryRevision,
-        onUpload: (connection, bytes) => deps.onUpload?.(self.network!.manager.peerIdFor(connection), bytes),
+        onUpload: (connection, bytes) => self.network!.upload(connection, bytes),
       },
       logger.child({ component: 'protocol' }),
     );
@@ -93,7 +107,7 @@ export class PeerNetwork {
       logger: logger.child({ component: 'peers' }),
       ...(opts.timing ? { timing: opts.timing } : {}),
     });
-    const network = new PeerNetwork(transport, endpoint, db, manager);
+    const network = new PeerNetwork(transport, endpoint, db, manager, served, server, deps.onUpload);
     self.network = network;
     manager.start();
     for (const peer of opts.peers ?? []) manager.addStatic(peer);

@@ -2,12 +2,14 @@
 // with one frame (plus raw bytes for file data), end the stream. A malformed,
 // oversized or unknown request gets an error answer; nothing a peer sends can
 // throw past this function, so the connection and the node keep serving.
+// Requests that belong to another service (a streamed install) are answered
+// by the handler that service registers (as libp2p's registrar); this module
+// imports none of them.
 import { pipeline } from 'node:stream/promises';
 import { Value } from '@sinclair/typebox/value';
 import { WireErrorCode, WireRequest, type WireAnswer, type WireRequestOf } from '../../../shared/wire.js';
 import type { Logger } from '../logger.js';
 import { endWithMessage, readMessage, writeMessage } from '../transport/framing.js';
-import { StreamInstallSender } from '../stream-install/sender.js';
 import type { TransportConnection, TransportStream } from '../transport/transport.js';
 import type { ServedFiles } from './served-files.js';
 import { WireError } from './wire-error.js';
@@ -23,15 +25,29 @@ export interface ProtocolHooks {
   onUpload?(connection: TransportConnection, bytes: number): Promise<void> | void;
 }
 
+/** Request types answered by a handler another service registers. */
+export type DelegatedRequest = 'StreamInstall';
+
+/** Answers one request on its stream (it ends or resets the stream itself). */
+export type RequestHandler<T extends DelegatedRequest> = (
+  connection: TransportConnection,
+  stream: TransportStream,
+  request: WireRequestOf<T>,
+) => Promise<void>;
+
 export class ProtocolServer {
-  /** answers StreamInstall requests (made on first use) */
-  private streamSender: StreamInstallSender | undefined;
+  private readonly handlers: { [T in DelegatedRequest]?: RequestHandler<T> } = {};
 
   constructor(
     private readonly served: ServedFiles,
     private readonly hooks: ProtocolHooks,
     private readonly logger: Logger,
   ) {}
+
+  /** Let `handler` answer every request of `type` (a later call replaces it). */
+  register<T extends DelegatedRequest>(type: T, handler: RequestHandler<T>): void {
+    this.handlers[type] = handler as (typeof this.handlers)[T];
+  }
 
   /** Serve every stream the peer opens on this connection. */
   attach(connection: TransportConnection): void {
@@ -83,12 +99,11 @@ export class ProtocolServer {
         return this.sendFile(connection, stream, request.id, request.path, 0, null);
       case 'GetGameFileChunk':
         return this.sendFile(connection, stream, request.id, request.path, request.offset, request.length);
-      case 'StreamInstall':
-        this.streamSender ??= new StreamInstallSender(this.served, {
-          logger: this.logger.child({ component: 'stream-send' }),
-          onUpload: (c, bytes) => this.hooks.onUpload?.(c, bytes),
-        });
-        return this.streamSender.send(connection, stream, request.id);
+      case 'StreamInstall': {
+        const handler = this.handlers.StreamInstall;
+        if (!handler) throw new WireError(WireErrorCode.NotServed, 'streamed installs are not served by this node');
+        return handler(connection, stream, request);
+      }
     }
   }
 

@@ -14,7 +14,7 @@ import type { GameIndexEntry } from '../library/scanner.js';
 import { isReservedRootName } from '../library/scanner.js';
 import type { LocalGame } from '../../../shared/events.js';
 import { WireError } from './wire-error.js';
-import type { ChunkHashCache } from '../download/chunk-hash-cache.js';
+import type { ChunkHashCache } from '../content/chunk-hash-cache.js';
 
 export interface LibraryView {
   readonly dir: string;

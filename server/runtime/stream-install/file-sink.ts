@@ -7,7 +7,7 @@
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { checkEntryPath } from '../install/extract-entry-path.js';
+import { checkEntryPath } from '../extract/extract-entry-path.js';
 import { isErrno } from '../fs-util.js';
 import { protocolError } from './errors.js';
 

@@ -3,7 +3,7 @@
 // the same order (tests can predict it) while different receivers start with
 // different senders, spreading a LAN party's streamed installs over the seeds.
 import { createHash } from 'node:crypto';
-import type { ValidatedGame } from '../download/validate.js';
+import type { ValidatedGame } from '../transfer/validate.js';
 
 export function orderSenders(selfId: string, gameId: string, peers: readonly string[]): string[] {
   const rank = (peerId: string): string => createHash('sha256').update(`${selfId}\n${gameId}\n${peerId}`).digest('hex');

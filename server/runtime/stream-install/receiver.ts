@@ -14,6 +14,7 @@
 // sender learns at once that it must stop.
 import { once } from 'node:events';
 import { crc32 } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WireErrorCode, type StreamControl, type WireAnswer, type WireAnswerOf } from '../../../shared/wire.js';
 import { WireError } from '../peers/wire-error.js';
 import { EndOfStreamError, FrameTruncatedError, readMessage, writeMessage } from '../transport/framing.js';
@@ -98,7 +99,7 @@ export async function receiveStreamInstall(
         continue;
       }
       const c: StreamControl = frame.control;
-      if (c.type === 'Error') throw new WireError(c.code, `the sender failed: ${c.message}`);
+      if (c.type === 'Error') throw WireError.fromPeer(c.code, `the sender failed: ${c.message}`);
       if (file && c.type !== 'FileEnd') throw protocolError(`${c.type} frame inside "${file.path}"`);
       switch (c.type) {
         case 'File':
@@ -159,7 +160,7 @@ function expectedCrc(c: Extract<StreamControl, { type: 'File' }>): string {
 function checkBegin(answer: unknown, id: string, expectVersion: string | null | undefined): StreamBegin {
   const a = answer as WireAnswer;
   if (typeof a !== 'object' || a === null) throw protocolError('malformed answer');
-  if (a.type === 'Error') throw new WireError(String(a.code), String(a.message));
+  if (a.type === 'Error') throw WireError.fromPeer(String(a.code), String(a.message));
   const count = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   if (a.type !== 'StreamBegin' || a.id !== id || !count(a.files) || !count(a.dirs) || !count(a.bytes_total)) {
     throw new WireError(WireErrorCode.BadRequest, `expected StreamBegin for "${id}", got ${String(a.type).slice(0, 40)}`);
@@ -176,7 +177,7 @@ function checkBegin(answer: unknown, id: string, expectVersion: string | null | 
 /** After End: take the sender's FIN, then send ours, so neither side sees a reset. Bounded. */
 async function finishReading(stream: TransportStream): Promise<void> {
   const bounded = (p: Promise<unknown>): Promise<unknown> =>
-    Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    Promise.race([p.catch(() => undefined), sleep(2_000, undefined, { ref: false })]);
   if (!stream.readableEnded) {
     stream.resume();
     await bounded(once(stream, 'end'));

@@ -15,9 +15,9 @@
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { WireErrorCode, type StreamControl, type WireAnswer } from '../../../shared/wire.js';
-import { ExtractError } from '../install/unpacker.js';
-import { startStreamExtraction, type StreamExtraction, type StreamExtractionOptions } from '../install/rar-stream-extraction.js';
-import type { StreamRecord } from '../install/rar-stream-protocol.js';
+import { ExtractError, ExtractErrorCode } from '../extract/unpacker.js';
+import { startStreamExtraction, type StreamExtraction, type StreamExtractionOptions } from '../extract/rar-stream-extraction.js';
+import type { StreamRecord } from '../extract/rar-stream-protocol.js';
 import type { Logger } from '../logger.js';
 import type { OpenedFile, ServedFiles } from '../peers/served-files.js';
 import { WireError } from '../peers/wire-error.js';
@@ -130,7 +130,7 @@ export class StreamInstallSender {
           const error = await until(x.exited, gone);
           const control: StreamControl = {
             type: 'Error',
-            code: error?.code ?? 'extract_failed',
+            code: error?.code ?? ExtractErrorCode.Failed,
             message: error?.message ?? 'the extraction ended before its last record',
           };
           this.opts.logger.warn({ code: control.code, err: control.message }, 'streamed extraction failed');

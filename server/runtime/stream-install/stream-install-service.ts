@@ -11,13 +11,13 @@ import type { ErrorInfo } from '../../../shared/api.js';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import type { PeerEvent } from '../../../shared/events.js';
 import { WireErrorCode } from '../../../shared/wire.js';
-import { catalogVersionSources, fetchValidatedFileList, ShutdownError } from '../download/download-service.js';
-import { ProgressMeter } from '../download/progress.js';
-import type { RateLimiter } from '../download/rate-limiter.js';
-import { LanspreadError, toErrorInfo } from '../errors.js';
+import { catalogVersionSources, fetchValidatedFileList } from '../transfer/file-list.js';
+import { ProgressMeter } from '../progress.js';
+import type { RateLimiter } from '../transfer/rate-limiter.js';
+import { LanspreadError, ShutdownError, toErrorInfo } from '../errors.js';
 import { recoverGame } from '../install/recovery.js';
 import { gameLayout, InstallErrorCode } from '../install/transactions.js';
-import { ExtractErrorCode } from '../install/unpacker.js';
+import { ExtractErrorCode } from '../extract/unpacker.js';
 import type { Catalog } from '../library/catalog.js';
 import type { Logger } from '../logger.js';
 import type { OperationHandle, OperationRegistry } from '../operations.js';
@@ -92,7 +92,7 @@ export class StreamInstallService {
 
   cancel(id: string): void {
     const op = this.deps.operations.get(id);
-    if (op?.kind !== 'stream-install') throw new LanspreadError('no_download', `no streamed install of "${id}" is running`);
+    if (op?.kind !== 'stream-install') throw new LanspreadError(ErrorCode.NoDownload, `no streamed install of "${id}" is running`);
     this.deps.operations.abort(id, new StreamInstallCancelledError(id));
   }
 

@@ -1,26 +1,9 @@
 // Transport failures: named classes with a stable `code`. Callers switch on
 // `code`; nothing matches on message text.
+import { TransportErrorCode } from '../../../shared/error-codes.js';
 import { LanspreadError } from '../errors.js';
 
-export const TransportErrorCode = {
-  TransportClosed: 'transport_closed',
-  BindFailed: 'bind_failed',
-  ConnectFailed: 'connect_failed',
-  ConnectTimeout: 'connect_timeout',
-  ConnectionClosed: 'connection_closed',
-  ConnectionLimit: 'connection_limit',
-  StreamReset: 'stream_reset',
-  StreamStopped: 'stream_stopped',
-  StreamFailed: 'stream_failed',
-  InvalidOptions: 'invalid_transport_options',
-  BindingMismatch: 'quic_binding_mismatch',
-  IdentityFailed: 'identity_failed',
-  FrameTooLarge: 'frame_too_large',
-  FrameMalformed: 'frame_malformed',
-  FrameTruncated: 'frame_truncated',
-  EndOfStream: 'end_of_stream',
-} as const;
-export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
+export { TransportErrorCode };
 
 /** Base of every transport failure. */
 export class TransportError extends LanspreadError {

@@ -18,7 +18,8 @@ import { intentPath, writeIntent, type IntentKind } from '../../../server/runtim
 import { createOwnedDir, OWNED_MARKER } from '../../../server/runtime/install/owned-dir.js';
 import { recoverAll } from '../../../server/runtime/install/recovery.js';
 import { StreamAttempt } from '../../../server/runtime/stream-install/stream-transaction.js';
-import type { ExtractOptions, ExtractResult, Unpacker } from '../../../server/runtime/install/unpacker.js';
+import type { ExtractOptions, ExtractResult, Unpacker } from '../../../server/runtime/extract/unpacker.js';
+import { AT_CRASH, footprint, recoveryOutcome } from '../../helpers/crash-table.js';
 import { startTestApp } from '../../helpers/runtime.js';
 import { exists, makeGame, tempDir, tree } from '../../helpers/temp-dir.js';
 
@@ -84,71 +85,8 @@ async function decoysOf(gameDir: string): Promise<Tree> {
 }
 
 /** Which of the game's transaction paths exist (parked and staged trees included). */
-async function footprint(gameDir: string): Promise<string[]> {
-  const names = [
-    'alpha',
-    'alpha/local',
-    'alpha/.local.installing',
-    'alpha/.local.installing/local',
-    'alpha/.local.backup',
-    'alpha/.local.backup/local',
-    'alpha/.local.removing',
-    'alpha/.local.removing/local',
-    '.lanspread-removing-alpha',
-    '.lanspread-removing-alpha/alpha',
-  ];
-  const out: string[] = [];
-  for (const n of names) if (await exists(path.join(gameDir, n))) out.push(n);
-  return out;
-}
 
 // ------------------------------------------------------------ every checkpoint
-
-/** The recovery rule: an unfinished extraction rolls back, everything later rolls forward. */
-const outcome = (kind: IntentKind, cp: Checkpoint): 'old' | 'new' =>
-  cp.startsWith('extracting') && (kind === 'install' || kind === 'update') ? 'old' : 'new';
-
-/** What a crash at each checkpoint leaves on disk (besides the intent), to prove the test reaches that state. */
-const AT_CRASH: Record<IntentKind, Record<string, string[]>> = {
-  install: {
-    extracting: ['alpha'],
-    'extracting:mid': ['alpha', 'alpha/.local.installing', 'alpha/.local.installing/local'],
-    'extracting:done': ['alpha', 'alpha/.local.installing', 'alpha/.local.installing/local'],
-    promoting: ['alpha', 'alpha/.local.installing', 'alpha/.local.installing/local'],
-    'promoting:done': ['alpha', 'alpha/local', 'alpha/.local.installing'],
-    cleaning: ['alpha', 'alpha/local', 'alpha/.local.installing'],
-    'cleaning:done': ['alpha', 'alpha/local'],
-  },
-  update: {
-    extracting: ['alpha', 'alpha/local'],
-    'extracting:mid': ['alpha', 'alpha/local', 'alpha/.local.installing', 'alpha/.local.installing/local'],
-    'extracting:done': ['alpha', 'alpha/local', 'alpha/.local.installing', 'alpha/.local.installing/local'],
-    'backing-up': ['alpha', 'alpha/local', 'alpha/.local.installing', 'alpha/.local.installing/local'],
-    'backing-up:done': [
-      'alpha',
-      'alpha/.local.installing',
-      'alpha/.local.installing/local',
-      'alpha/.local.backup',
-      'alpha/.local.backup/local',
-    ],
-    promoting: ['alpha', 'alpha/.local.installing', 'alpha/.local.installing/local', 'alpha/.local.backup', 'alpha/.local.backup/local'],
-    'promoting:done': ['alpha', 'alpha/local', 'alpha/.local.installing', 'alpha/.local.backup', 'alpha/.local.backup/local'],
-    cleaning: ['alpha', 'alpha/local', 'alpha/.local.installing', 'alpha/.local.backup', 'alpha/.local.backup/local'],
-    'cleaning:done': ['alpha', 'alpha/local'],
-  },
-  uninstall: {
-    moving: ['alpha', 'alpha/local'],
-    'moving:done': ['alpha', 'alpha/.local.removing', 'alpha/.local.removing/local'],
-    deleting: ['alpha', 'alpha/.local.removing', 'alpha/.local.removing/local'],
-    'deleting:done': ['alpha'],
-  },
-  remove: {
-    moving: ['alpha'],
-    'moving:done': ['.lanspread-removing-alpha', '.lanspread-removing-alpha/alpha'],
-    deleting: ['.lanspread-removing-alpha', '.lanspread-removing-alpha/alpha'],
-    'deleting:done': [],
-  },
-};
 
 const CASES = (Object.keys(CHECKPOINTS) as IntentKind[]).flatMap((kind) =>
   CHECKPOINTS[kind].map((cp) => [kind, cp as Checkpoint] as const),
@@ -187,19 +125,19 @@ describe('recovery after a crash at every checkpoint', () => {
     else await dying.install('alpha');
     await crashed;
 
-    expect(await footprint(gameDir)).toEqual(AT_CRASH[kind][cp]);
+    expect(await footprint(gameDir, 'alpha')).toEqual(AT_CRASH[kind][cp]);
     expect(await exists(intentPath(stateDir, 'alpha'))).toBe(true);
     if (cp === 'extracting:mid') expect(await tree(path.join(root, '.local.installing', 'local'))).toEqual({ 'game.exe': 'new binary' });
 
     const { runtime } = await startTestApp({ gameDir, stateDir, unpacker: new ScriptedUnpacker() });
-    const expected = outcome(kind, cp);
+    const expected = recoveryOutcome(kind, cp);
     const game = runtime.game('alpha');
     if (kind === 'remove') {
-      expect(await footprint(gameDir)).toEqual(expected === 'new' ? [] : ['alpha']);
+      expect(await footprint(gameDir, 'alpha')).toEqual(expected === 'new' ? [] : ['G']);
       expect(game.downloaded).toBe(expected === 'old');
     } else {
       const installedAfter = { install: expected === 'new', update: true, uninstall: expected === 'old' }[kind];
-      expect(await footprint(gameDir)).toEqual(installedAfter ? ['alpha', 'alpha/local'] : ['alpha']);
+      expect(await footprint(gameDir, 'alpha')).toEqual(installedAfter ? ['G', 'G/local'] : ['G']);
       if (installedAfter) {
         const want = kind === 'uninstall' || (kind === 'update' && expected === 'old') ? OLD_TREE : NEW_TREE;
         expect(await tree(path.join(root, 'local'))).toEqual(want);

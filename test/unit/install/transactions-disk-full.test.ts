@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { intentPath } from '../../../server/runtime/install/intent-journal.js';
-import { RarUnpacker } from '../../../server/runtime/install/rar-unpacker.js';
+import { RarUnpacker } from '../../../server/runtime/extract/rar-unpacker.js';
 import { PeerRuntime } from '../../../server/runtime/runtime.js';
 import { silentLogger } from '../../../server/runtime/logger.js';
 import { rarFixture } from '../../helpers/fixtures.js';

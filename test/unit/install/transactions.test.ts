@@ -12,7 +12,7 @@ import { OperationRegistry } from '../../../server/runtime/operations.js';
 import type { CheckpointHook } from '../../../server/runtime/install/install-checkpoints.js';
 import { InstallService } from '../../../server/runtime/install/install-service.js';
 import { intentPath } from '../../../server/runtime/install/intent-journal.js';
-import { ExtractError, type ExtractOptions, type ExtractResult, type Unpacker } from '../../../server/runtime/install/unpacker.js';
+import { ExtractError, type ExtractOptions, type ExtractResult, type Unpacker } from '../../../server/runtime/extract/unpacker.js';
 import { startTestApp } from '../../helpers/runtime.js';
 import { exists, makeGame, tempDir, tree, waitFor } from '../../helpers/temp-dir.js';
 

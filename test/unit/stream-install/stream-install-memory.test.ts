@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PeerEvent } from '../../../shared/events.js';
-import { RarUnpacker } from '../../../server/runtime/install/rar-unpacker.js';
+import { RarUnpacker } from '../../../server/runtime/extract/rar-unpacker.js';
 import { MemoryNetwork } from '../../../server/runtime/transport/memory-transport.js';
 import { rarFixture } from '../../helpers/fixtures.js';
 import { startMemoryNode } from '../../helpers/peers.js';

@@ -4,13 +4,14 @@
 // as ApiError with the server's stable error code, so callers never parse messages
 // or Responses.
 import type { ActiveOperation, ErrorBody, Game, GameDetail, Health, Peer, Settings, SettingsPatch } from '../../../shared/api.js';
+import { ClientErrorCode, ErrorCode, type ClientSideCode } from '../../../shared/error-codes.js';
 import { loginSettled } from './token.js';
 
 export class ApiError extends Error {
   constructor(
     /** HTTP status, or 0 when the node could not be reached */
     readonly status: number,
-    readonly code: string,
+    readonly code: ClientSideCode,
     message: string,
   ) {
     super(message);
@@ -39,7 +40,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   try {
     response = await fetch(path, init);
   } catch {
-    throw new ApiError(0, 'network', 'Cannot reach the Lanspread node.');
+    throw new ApiError(0, ClientErrorCode.Unreachable, 'Cannot reach the Lanspread node.');
   }
   if (response.status === 401) unauthorizedListener?.();
 
@@ -56,7 +57,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     const error = (data as Partial<ErrorBody> | undefined)?.error;
     throw new ApiError(
       response.status,
-      error?.code ?? `http_${response.status}`,
+      error?.code ?? ErrorCode.Internal,
       error?.message ?? `The node answered ${response.status} ${response.statusText}`.trim(),
     );
   }

@@ -4,7 +4,7 @@
 // every reconnect, and a REST answer never overwrites a newer event.
 import type { ActiveOperation, ErrorInfo, Game, Health, Peer } from '../../../shared/api.js';
 import type { PeerEvent } from '../../../shared/events.js';
-import { api, ApiError, onUnauthorized } from './api.js';
+import { api, onUnauthorized } from './api.js';
 import { EventSocket } from './event-socket.js';
 import { addToHistory, outcomeOf, type HistoryEntry } from './history.js';
 import { applyError, applyOperations, applyProgress } from './library.js';
@@ -248,10 +248,6 @@ export async function runAction(action: () => Promise<Game>): Promise<string | n
     }
     return null;
   } catch (error) {
-    if (error instanceof ApiError) {
-      if (error.code === 'not_implemented') return `Not available yet: ${error.message}`;
-      return error.message;
-    }
     return error instanceof Error ? error.message : String(error);
   }
 }

@@ -1,8 +1,8 @@
 // The pure name rules the unpacker applies to every entry (from both readers),
 // and the printable form used for names in messages.
 import { describe, expect, it } from 'vitest';
-import { checkEntryPath, type UnsafeNameReason } from '../../../server/runtime/install/extract-entry-path.js';
-import { ExtractError, printable } from '../../../server/runtime/install/unpacker.js';
+import { checkEntryPath, type UnsafeNameReason } from '../../../server/runtime/extract/extract-entry-path.js';
+import { ExtractError, printable } from '../../../server/runtime/extract/unpacker.js';
 
 describe('checkEntryPath', () => {
   it.each([

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openFileSource, scanRarArchive } from '../../../server/runtime/install/rar-headers.js';
-import { RarUnpacker } from '../../../server/runtime/install/rar-unpacker.js';
-import { ExtractError, type ExtractErrorCode } from '../../../server/runtime/install/unpacker.js';
+import { openFileSource, scanRarArchive } from '../../../server/runtime/extract/rar-headers.js';
+import { RarUnpacker } from '../../../server/runtime/extract/rar-unpacker.js';
+import { ExtractError, type ExtractErrorCode } from '../../../server/runtime/extract/unpacker.js';
 import { listRarFixtures, rarFixture } from '../../helpers/fixtures.js';
 
 type Expected = { ok: { tree: string[]; files: number; bytes: number } } | { code: ExtractErrorCode };

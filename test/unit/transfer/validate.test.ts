@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { WireFile } from '../../../../shared/wire.js';
-import { validateFileLists } from '../../../../server/runtime/download/validate.js';
+import type { WireFile } from '../../../shared/wire.js';
+import { validateFileLists } from '../../../server/runtime/transfer/validate.js';
 
 const C = 64 * 1024;
 const h = (c: string) => c.repeat(64);

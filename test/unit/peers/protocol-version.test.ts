@@ -1,9 +1,9 @@
 // The peer list tells which wire protocol version each peer said Hello with, so the
 // dashboard can warn about a peer that speaks another one.
 import { describe, expect, it } from 'vitest';
-import { PROTO_VERSION } from '../../../../shared/wire.js';
-import { MemoryNetwork } from '../../../../server/runtime/transport/memory-transport.js';
-import { identity, rawClient, rawRequest, startMemoryNode } from '../../../helpers/peers.js';
+import { PROTO_VERSION } from '../../../shared/wire.js';
+import { MemoryNetwork } from '../../../server/runtime/transport/memory-transport.js';
+import { identity, rawClient, rawRequest, startMemoryNode } from '../../helpers/peers.js';
 
 describe('peer protocol version', () => {
   it('lists the version from each Hello and whether this node speaks it', async () => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { EventLoopMonitor } from '../../../server/runtime/event-loop.js';
+import { EventLoopMonitor } from '../../server/runtime/event-loop.js';
 
 describe('event-loop monitor', () => {
   it('reports a loop held up by synchronous work, and little when it is not', async () => {

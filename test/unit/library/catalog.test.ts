@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CatalogError, loadCatalog, parseCatalog } from '../../../../server/runtime/library/catalog.js';
-import { tempDir } from '../../../helpers/temp-dir.js';
+import { CatalogError, loadCatalog, parseCatalog } from '../../../server/runtime/library/catalog.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const good = { id: 'alpha', name: 'Alpha', description: 'd', size: 10, eti_version: '20240101' };
 

@@ -3,10 +3,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MemoryNetwork } from '../../../../server/runtime/transport/memory-transport.js';
-import { writeMessage, encodeFrame } from '../../../../server/runtime/transport/framing.js';
-import { makeGame, tempDir } from '../../../helpers/temp-dir.js';
-import { rawClient, rawRequest, startMemoryNode } from '../../../helpers/peers.js';
+import { MemoryNetwork } from '../../../server/runtime/transport/memory-transport.js';
+import { writeMessage, encodeFrame } from '../../../server/runtime/transport/framing.js';
+import { makeGame, tempDir } from '../../helpers/temp-dir.js';
+import { rawClient, rawRequest, startMemoryNode } from '../../helpers/peers.js';
 
 async function servingNode() {
   const net = new MemoryNetwork();
@@ -107,7 +107,7 @@ describe('serving files to peers', () => {
     const header = Buffer.alloc(4);
     header.writeUInt32BE(body.length);
     s1.end(Buffer.concat([header, body]));
-    const { readMessage } = await import('../../../../server/runtime/transport/framing.js');
+    const { readMessage } = await import('../../../server/runtime/transport/framing.js');
     expect(await readMessage(s1)).toMatchObject({ type: 'Error', code: 'bad_request' });
     // a declared length far over the limit is refused before the body is read
     const s2 = await conn.openStream();

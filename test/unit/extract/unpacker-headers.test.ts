@@ -3,8 +3,8 @@
 // and refuse headers that do not check out.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { RarScanError, scanRarArchive, type ByteSource } from '../../../server/runtime/install/rar-headers.js';
-import { decodeRar4UnicodeName } from '../../../server/runtime/install/rar-unicode-name.js';
+import { RarScanError, scanRarArchive, type ByteSource } from '../../../server/runtime/extract/rar-headers.js';
+import { decodeRar4UnicodeName } from '../../../server/runtime/extract/rar-unicode-name.js';
 import { buildRar5, rarFixture, type Rar5Entry } from '../../helpers/fixtures.js';
 
 function source(bytes: Uint8Array): ByteSource {

@@ -1,13 +1,13 @@
 // Peer membership, library exchange, identity and liveness between in-process
 // nodes on the in-memory transport (the same runtime code as real nodes).
-import { PROTO_VERSION } from '../../../../shared/wire.js';
+import { PROTO_VERSION } from '../../../shared/wire.js';
 import { describe, expect, it } from 'vitest';
-import type { PeerEvent } from '../../../../shared/events.js';
-import { Catalog } from '../../../../server/runtime/library/catalog.js';
-import { MemoryNetwork } from '../../../../server/runtime/transport/memory-transport.js';
-import { makeGame, tempDir, waitFor } from '../../../helpers/temp-dir.js';
-import { testCatalog, testEntry } from '../../../helpers/runtime.js';
-import { identity, rawClient, rawRequest, startMemoryNode } from '../../../helpers/peers.js';
+import type { PeerEvent } from '../../../shared/events.js';
+import { Catalog } from '../../../server/runtime/library/catalog.js';
+import { MemoryNetwork } from '../../../server/runtime/transport/memory-transport.js';
+import { makeGame, tempDir, waitFor } from '../../helpers/temp-dir.js';
+import { testCatalog, testEntry } from '../../helpers/runtime.js';
+import { identity, rawClient, rawRequest, startMemoryNode } from '../../helpers/peers.js';
 
 const peerIds = (r: { peers(): { peerId: string }[] }) =>
   r

@@ -3,10 +3,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { scanGameRoot } from '../../../../server/runtime/library/scanner.js';
-import { silentLogger } from '../../../../server/runtime/logger.js';
-import { makeGame, tempDir } from '../../../helpers/temp-dir.js';
-import { PROJECT_ROOT } from '../../../helpers/node-process.js';
+import { scanGameRoot } from '../../../server/runtime/library/scanner.js';
+import { silentLogger } from '../../../server/runtime/logger.js';
+import { makeGame, tempDir } from '../../helpers/temp-dir.js';
+import { PROJECT_ROOT } from '../../helpers/node-process.js';
 
 const scan = (gameDir: string, id: string) => scanGameRoot(gameDir, id, undefined, { trustDirMtimes: false, logger: silentLogger });
 

@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RarUnpacker } from '../../../server/runtime/install/rar-unpacker.js';
-import { ExtractError, type ExtractErrorCode } from '../../../server/runtime/install/unpacker.js';
+import { RarUnpacker } from '../../../server/runtime/extract/rar-unpacker.js';
+import { ExtractError, type ExtractErrorCode } from '../../../server/runtime/extract/unpacker.js';
 import { buildRar5, rarFixture, type Rar5Entry } from '../../helpers/fixtures.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'lanspread-unpacker-refusals-'));

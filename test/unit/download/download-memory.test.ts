@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { PeerEvent } from '../../../../shared/events.js';
-import { MemoryNetwork } from '../../../../server/runtime/transport/memory-transport.js';
-import { makeGame, rewriteKeepingMtime, tempDir, waitFor } from '../../../helpers/temp-dir.js';
-import { startMemoryNode } from '../../../helpers/peers.js';
+import type { PeerEvent } from '../../../shared/events.js';
+import { MemoryNetwork } from '../../../server/runtime/transport/memory-transport.js';
+import { makeGame, rewriteKeepingMtime, tempDir, waitFor } from '../../helpers/temp-dir.js';
+import { startMemoryNode } from '../../helpers/peers.js';
 
 const CHUNK = 64 * 1024;
 
@@ -77,6 +77,23 @@ describe('downloads (in-memory transport)', () => {
     expect(deliveries.filter((d) => d.path === 'alpha.eti').map((d) => d.peerId)).toEqual(Array(4).fill(steady.runtime.peerId));
   });
 
+  it('retries a sole source after each failure (the retry reset) until the attempt cap fails the download', async () => {
+    const net = new MemoryNetwork();
+    const payload = randomBytes(2 * CHUNK);
+    // The only source answers each request, then sends nothing (1 byte/s): every attempt times out.
+    // Without the retry reset, a failed chunk never goes back to the peer that failed it, and the
+    // download would wait for another source forever instead of ending.
+    const silent = await seed(net, 151, { 'alpha.eti': payload }, '20240101', { uploadLimit: 1 });
+    const c = await startMemoryNode({ net, port: 152, peers: [151], chunkTimeoutMs: 200 });
+    await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'one source');
+    const seen = events(c);
+    await c.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
+    const end = await finished(seen);
+    await silent.runtime.updateSettings({ uploadLimit: 0 }); // let its stuck uploads go
+    expect(end).toMatchObject({ type: 'DownloadGameFilesFailed', error: { code: 'peers_gone' } });
+    expect((end as { error: { message: string } }).error.message).toMatch(/chunk \d failed 5 times/);
+  });
+
   it('gives a slow source proportionally less work', async () => {
     const net = new MemoryNetwork();
     const payload = randomBytes(24 * CHUNK);
@@ -101,7 +118,7 @@ describe('downloads (in-memory transport)', () => {
     const file = path.join(bad.gameDir, 'alpha', 'alpha.eti');
     const c = await startMemoryNode({ net, port: 123, peers: [121, 122] });
     await waitFor(() => (c.runtime.games().find((g) => g.id === 'alpha')?.peers === 2 ? true : undefined), 3_000, 'two sources');
-    const { rawClient, rawRequest } = await import('../../../helpers/peers.js');
+    const { rawClient, rawRequest } = await import('../../helpers/peers.js');
     await rawRequest(await rawClient(net, 122), { type: 'GetGame', id: 'alpha' }); // hashes cached
     const rotten = Buffer.from(payload);
     for (let i = 0; i < rotten.length; i += 4096) rotten[i]! ^= 0xff;

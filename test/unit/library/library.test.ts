@@ -1,12 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { LocalGame } from '../../../../shared/events.js';
-import { Catalog, type CatalogEntry } from '../../../../server/runtime/library/catalog.js';
-import { Library, type LibraryOptions } from '../../../../server/runtime/library/library.js';
-import { LibraryIndex } from '../../../../server/runtime/library/library-index.js';
-import { silentLogger } from '../../../../server/runtime/logger.js';
-import { makeGame, tempDir, waitFor } from '../../../helpers/temp-dir.js';
+import type { LocalGame } from '../../../shared/events.js';
+import { Catalog, type CatalogEntry } from '../../../server/runtime/library/catalog.js';
+import { Library, type LibraryOptions } from '../../../server/runtime/library/library.js';
+import { LibraryIndex } from '../../../server/runtime/library/library-index.js';
+import { silentLogger } from '../../../server/runtime/logger.js';
+import { makeGame, tempDir, waitFor } from '../../helpers/temp-dir.js';
 
 const entry = (id: string): CatalogEntry => ({ id, name: id, description: '', size: 1, eti_version: '1' });
 const catalog = new Catalog(['alpha', 'bravo', 'charlie'].map(entry));

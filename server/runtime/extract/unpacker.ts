@@ -31,31 +31,10 @@ export interface Unpacker {
   extract(archives: string[], destDir: string, opts?: ExtractOptions): Promise<ExtractResult>;
 }
 
-export const ExtractErrorCode = {
-  /** encrypted entries or headers, and no password was given */
-  Encrypted: 'archive_encrypted',
-  /** a password was given but it is wrong */
-  BadPassword: 'archive_bad_password',
-  /** truncated, corrupt, CRC mismatch, or more data than the headers declare */
-  Damaged: 'archive_damaged',
-  /** an entry would land outside destDir, is a link, or has a forbidden name */
-  UnsafeEntry: 'archive_unsafe_entry',
-  /** part of a multi-volume set, which the extractor cannot read */
-  Multivolume: 'archive_multivolume',
-  /** not a plain RAR archive (no signature at the start, SFX, unknown sizes) */
-  Unsupported: 'archive_unsupported',
-  /** the archive file cannot be opened or read */
-  Unreadable: 'archive_unreadable',
-  /** destDir is missing, not a folder, or not empty */
-  DestInvalid: 'extract_dest_invalid',
-  /** the disk filled up (or would, judging by the declared sizes) */
-  NoSpace: 'extract_no_space',
-  /** the caller's AbortSignal fired */
-  Aborted: 'extract_aborted',
-  /** anything else: I/O errors, a library bug, the worker dying */
-  Failed: 'extract_failed',
-} as const;
-export type ExtractErrorCode = (typeof ExtractErrorCode)[keyof typeof ExtractErrorCode];
+import { ExtractErrorCode } from '../../../shared/error-codes.js';
+
+// The codes live in the shared registry; extraction code imports them from here.
+export { ExtractErrorCode };
 
 const CODES = new Set<string>(Object.values(ExtractErrorCode));
 

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { UnrarError } from 'node-unrar-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromLibraryError } from '../../../server/runtime/install/rar-library.js';
-import { RarUnpacker } from '../../../server/runtime/install/rar-unpacker.js';
-import { ExtractError, type ExtractProgress } from '../../../server/runtime/install/unpacker.js';
+import { fromLibraryError } from '../../../server/runtime/extract/rar-library.js';
+import { RarUnpacker } from '../../../server/runtime/extract/rar-unpacker.js';
+import { ExtractError, type ExtractProgress } from '../../../server/runtime/extract/unpacker.js';
 import { buildRar5, rarFixture } from '../../helpers/fixtures.js';
 
 const BIG = 'rar_ppmd_lzss_conversion.rar';

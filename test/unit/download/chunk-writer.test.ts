@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ChunkWriter } from '../../../../server/runtime/download/chunk-writer.js';
-import { tempDir } from '../../../helpers/temp-dir.js';
+import { ChunkWriter } from '../../../server/runtime/download/chunk-writer.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 describe('ChunkWriter', () => {
   it('writes pieces at their offset in batches, without touching the bytes around them', async () => {

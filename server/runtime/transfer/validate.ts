@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { WireFile } from '../../../shared/wire.js';
 import { isReservedRootName } from '../library/scanner.js';
-import { chunkCount } from './chunks.js';
+import { chunkCount } from '../content/chunks.js';
 
 export interface ValidatedFile {
   path: string;

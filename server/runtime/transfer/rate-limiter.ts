@@ -1,6 +1,8 @@
 // A token bucket shared by every transfer in one direction, so a seed node can
 // cap what it sends or receives without starving games on the same network.
 // The rate can change at any time (settings API) and applies at once.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 export class RateLimiter {
   private tokens = 0;
   private last = performance.now();
@@ -48,7 +50,7 @@ export class RateLimiter {
       }
       const needed = Math.min(bytes, this.burst) - this.tokens;
       const ms = Math.min(250, Math.max(1, (needed / this.bytesPerSecond) * 1000));
-      await new Promise((resolve) => setTimeout(resolve, ms));
+      await sleep(ms);
     }
   }
 }

@@ -1,4 +1,4 @@
-// The streaming extraction (server/runtime/install/rar-stream-*.ts): real RAR
+// The streaming extraction (server/runtime/extract/rar-stream-*.ts): real RAR
 // fixtures give exactly what the disk extractor gives, with each file's CRC32
 // from its header; refusals happen before any record; a consumer that stops
 // reading blocks the worker with at most the ring's capacity queued; abort()
@@ -6,14 +6,15 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { startStreamExtraction, type StreamExtraction } from '../../../server/runtime/install/rar-stream-extraction.js';
-import type { StreamRecord } from '../../../server/runtime/install/rar-stream-protocol.js';
-import { RarUnpacker } from '../../../server/runtime/install/rar-unpacker.js';
-import { ExtractError } from '../../../server/runtime/install/unpacker.js';
+import { startStreamExtraction, type StreamExtraction } from '../../../server/runtime/extract/rar-stream-extraction.js';
+import type { StreamRecord } from '../../../server/runtime/extract/rar-stream-protocol.js';
+import { RarUnpacker } from '../../../server/runtime/extract/rar-unpacker.js';
+import { ExtractError } from '../../../server/runtime/extract/unpacker.js';
 import { rarFixture } from '../../helpers/fixtures.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { tempDir, waitFor } from '../../helpers/temp-dir.js';
 
 const archive = (name: string) => [{ path: rarFixture(name), label: name }];
 
@@ -116,12 +117,20 @@ describe('streaming extraction', () => {
     const x = startStreamExtraction(archive('rar_ppmd_lzss_conversion.rar'), { ringBytes });
     const plan = await x.plan;
     expect(plan).toEqual({ archives: 1, files: 1, dirs: 0, bytes: 241_647_978 });
-    await new Promise((r) => setTimeout(r, 400));
-    const queued = x.queuedBytes;
-    expect(queued).toBeGreaterThan(ringBytes / 2); // it produced until the ring was full…
+    // it produces until the ring is full…
+    const queued = await waitFor(() => (x.queuedBytes > ringBytes / 2 ? x.queuedBytes : undefined), 5_000, 'a ring over half full');
     expect(queued).toBeLessThanOrEqual(ringBytes);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(x.queuedBytes).toBe(queued); // …and then waited
+    // …and then waits: the queue stops growing (a check of absence, so it needs an observation window)
+    const full = await waitFor(
+      async () => {
+        const before = x.queuedBytes;
+        await sleep(300);
+        return x.queuedBytes === before ? before : undefined;
+      },
+      5_000,
+      'the ring to stop filling',
+    );
+    expect(full).toBeLessThanOrEqual(ringBytes);
     expect(x.running).toBe(true);
     let bytes = 0;
     let maxQueued = 0;
@@ -138,7 +147,8 @@ describe('streaming extraction', () => {
     const x = startStreamExtraction(archive('rar_ppmd_lzss_conversion.rar'), { ringBytes: 128 * 1024, abortGraceMs: 60_000 });
     await x.plan;
     for (let i = 0; i < 3; i++) await x.next();
-    await new Promise((r) => setTimeout(r, 200)); // the worker is blocked on the full ring now
+    // the worker fills the ring, then blocks on it
+    await waitFor(() => (x.queuedBytes > (128 * 1024) / 2 ? true : undefined), 5_000, 'a ring over half full');
     const t0 = performance.now();
     x.abort();
     const error = await x.exited;
