@@ -1,6 +1,6 @@
 // Gives unrar its file I/O so that every byte it writes goes where the plan
-// says and nowhere else: it may open only the archive it was given (never a
-// sibling volume), it may create only the entry being extracted, at the path
+// says and nowhere else: it may open only the volumes of the archive it was
+// given (never any other file), it may create only the entry being extracted, at the path
 // the plan validated, through directories that are real folders inside the
 // destination, and never more bytes than that entry's header declared. Data
 // moves between the WASM heap and the disk without intermediate copies.
@@ -10,6 +10,7 @@ import type { FileHeader, SeekMethod } from 'node-unrar-js';
 import { isInside } from './extract-verify.js';
 import { PlannedExtractor, type PlannedEntry } from './rar-extractor-base.js';
 import type { UnrarModule } from './rar-library.js';
+import type { VolumeFile } from './rar-volume-scan.js';
 import { ExtractError, ExtractErrorCode } from './unpacker.js';
 
 export type { PlannedEntry } from './rar-extractor-base.js';
@@ -26,21 +27,20 @@ export class DiskExtractor extends PlannedExtractor<PlannedEntry> {
 
   constructor(
     lib: UnrarModule,
-    archivePath: string,
+    volumes: VolumeFile[],
     label: string,
     private readonly root: string,
     password: string,
     private readonly hooks: DiskExtractorHooks,
   ) {
-    super(lib, archivePath, label, password);
+    super(lib, volumes, label, password);
   }
 
   /** Every header as the library reads it, without extracting anything. */
-  listHeaders(): { volume: boolean; headers: FileHeader[] } {
-    const { arcHeader, fileHeaders } = this.getFileList();
+  listHeaders(): FileHeader[] {
+    const { fileHeaders } = this.getFileList();
     // Read to the end: an abandoned iterator leaves the archive open.
-    const headers = [...fileHeaders];
-    return { volume: arcHeader.flags.volume, headers };
+    return [...fileHeaders];
   }
 
   /** A folder entry is created as soon as its header is reached. */

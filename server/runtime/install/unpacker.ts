@@ -40,8 +40,10 @@ export const ExtractErrorCode = {
   Damaged: 'archive_damaged',
   /** an entry would land outside destDir, is a link, or has a forbidden name */
   UnsafeEntry: 'archive_unsafe_entry',
-  /** part of a multi-volume set, which the extractor cannot read */
+  /** files named as one multi-volume set that do not chain up as one */
   Multivolume: 'archive_multivolume',
+  /** a volume of a multi-volume set is not there (the message names it) */
+  VolumeMissing: 'archive_volume_missing',
   /** not a plain RAR archive (no signature at the start, SFX, unknown sizes) */
   Unsupported: 'archive_unsupported',
   /** the archive file cannot be opened or read */

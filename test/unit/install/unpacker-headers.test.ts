@@ -42,8 +42,20 @@ describe('scanRarArchive (RAR 5)', () => {
         encrypted: false,
         link: null,
         dictionaryBytes: 128 * 1024,
+        splitBefore: false,
+        splitAfter: false,
       },
-      { name: 'dir', directory: true, unpackedSize: 0, crc32: 0, encrypted: false, link: null, dictionaryBytes: 0 },
+      {
+        name: 'dir',
+        directory: true,
+        unpackedSize: 0,
+        crc32: 0,
+        encrypted: false,
+        link: null,
+        dictionaryBytes: 0,
+        splitBefore: false,
+        splitAfter: false,
+      },
     ]);
   });
 
