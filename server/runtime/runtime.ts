@@ -21,6 +21,7 @@ import { StreamInstallService } from './stream-install/stream-install-service.js
 import { RateLimiter } from './download/rate-limiter.js';
 import { TransferStats } from './stats.js';
 import { InstallService } from './install/install-service.js';
+import { StreamedVersions } from './stream-install/streamed-version.js';
 import { RarUnpacker } from './install/rar-unpacker.js';
 import type { Unpacker } from './install/unpacker.js';
 
@@ -51,6 +52,8 @@ export class PeerRuntime {
   private downloads: DownloadService | null = null;
   private streamInstalls: StreamInstallService | null = null;
   private readonly installs: InstallService;
+  /** the version each streamed-in game holds (it has no version.ini) */
+  private readonly streamedVersions: StreamedVersions;
   readonly stats = new TransferStats();
   private readonly uploadLimiter: RateLimiter;
   private readonly downloadLimiter: RateLimiter;
@@ -90,6 +93,7 @@ export class PeerRuntime {
         this.emitLibrary();
       },
     });
+    this.streamedVersions = new StreamedVersions(opts.stateDir);
     this.installs = new InstallService({
       operations: this.operations,
       stateDir: opts.stateDir,
@@ -97,6 +101,7 @@ export class PeerRuntime {
       unpacker: opts.unpacker ?? new RarUnpacker(),
       emit: (e) => this.emit(e),
       setLastError: (id, error) => this.setLastError(id, error),
+      localReplaced: (id) => this.streamedVersions.clear(id).then(() => this.emitLibrary()),
       logger: opts.logger.child({ component: 'install' }),
     });
   }
@@ -105,6 +110,7 @@ export class PeerRuntime {
     const peerId = await loadOrCreatePeerId(opts.stateDir);
     const runtime = new PeerRuntime(peerId, opts.catalog, opts);
     await runtime.installs.recover();
+    await runtime.streamedVersions.load();
     await runtime.library.start();
     if (opts.network) {
       try {
@@ -141,7 +147,7 @@ export class PeerRuntime {
           operations: runtime.operations,
           stateDir: opts.stateDir,
           gameDir: () => runtime.library.dir,
-          localVersion: (id) => runtime.library.get(id)?.version ?? null,
+          localVersion: (id) => runtime.localVersion(id),
           limiter: runtime.downloadLimiter,
           emit: (e) => runtime.emit(e),
           setLastError: (id, error) => runtime.setLastError(id, error),
@@ -161,6 +167,7 @@ export class PeerRuntime {
           emit: (e) => runtime.emit(e),
           setLastError: (id, error) => runtime.setLastError(id, error),
           onPeerBytes: (peerId, bytes) => runtime.stats.downloaded(peerId, bytes),
+          installed: (id, version) => runtime.streamedVersions.set(id, version).then(() => runtime.emitLibrary()),
           logger: opts.logger.child({ component: 'stream-install' }),
         });
         await runtime.downloads.loadInterrupted();
@@ -300,8 +307,19 @@ export class PeerRuntime {
     return network.db.sources(id).map((s) => ({ peerId: s.peerId, name: network.manager.get(s.peerId)?.name ?? '', version: s.version }));
   }
 
+  /**
+   * The version this node holds: the downloaded one (`version.ini`), else,
+   * for a game installed by a streamed install, the version it streamed.
+   */
+  private localVersion(id: string): string | null {
+    const local = this.library.get(id);
+    if (local?.downloaded) return local.version;
+    return local?.installed ? this.streamedVersions.get(id) : null;
+  }
+
   private gameObject(entry: CatalogEntry): Game {
     const local = this.library.get(entry.id);
+    const version = this.localVersion(entry.id);
     const db = this.network?.db;
     const game: Game = {
       id: entry.id,
@@ -310,9 +328,9 @@ export class PeerRuntime {
       size: entry.size,
       downloaded: local?.downloaded ?? false,
       installed: local?.installed ?? false,
-      version: local?.downloaded ? local.version : null,
+      version,
       peers: db?.sources(entry.id).length ?? 0,
-      latestVersion: newestVersion([entry.eti_version, local?.version, db?.latestVersion(entry.id)]),
+      latestVersion: newestVersion([entry.eti_version, local?.version, version, db?.latestVersion(entry.id)]),
       operation: this.operations.get(entry.id),
       lastError: this.lastErrors.get(entry.id) ?? null,
     };

@@ -55,6 +55,8 @@ export interface InstallServiceDeps {
   unpacker: Unpacker;
   emit: (event: PeerEvent) => void;
   setLastError: (id: string, error: ErrorInfo | null) => void;
+  /** `local/` was replaced by an install from the archives, or removed (a streamed version no longer applies) */
+  localReplaced?: (id: string) => Promise<void>;
   logger: Logger;
   /** called at every checkpoint (tests); default: the LANSPREAD_TEST_PAUSE_AT switch */
   checkpoint?: CheckpointHook;
@@ -227,6 +229,7 @@ export class InstallService {
     }
     // the new install is in place: from here on nothing is a failed install
     await this.finish(run, 'promoting:done', () => cleanUpInstall(l, run.ctx));
+    await this.forgetStreamedVersion(id);
     this.deps.logger.info({ id }, 'installed');
     this.deps.emit({ type: 'InstallGameFinished', id });
   }
@@ -266,6 +269,7 @@ export class InstallService {
       return;
     }
     await this.finish(run, 'moving:done', () => rollForwardUninstall(l, 'deleting', run.ctx), 'deleting');
+    await this.forgetStreamedVersion(id);
     this.deps.logger.info({ id }, 'uninstalled');
     this.deps.emit({ type: 'UninstallGameFinished', id });
   }
@@ -298,6 +302,14 @@ export class InstallService {
       await clearIntent(this.deps.stateDir, run.id);
     } catch (err) {
       this.deps.logger.warn({ id: run.id, err: (err as Error).message }, 'cleanup after the operation failed; recovery finishes it');
+    }
+  }
+
+  private async forgetStreamedVersion(id: string): Promise<void> {
+    try {
+      await this.deps.localReplaced?.(id);
+    } catch (err) {
+      this.deps.logger.warn({ id, err: (err as Error).message }, 'cannot drop the streamed version record');
     }
   }
 

@@ -40,6 +40,8 @@ export interface StreamInstallServiceDeps {
   emit: (event: PeerEvent) => void;
   setLastError: (id: string, error: ErrorInfo | null) => void;
   onPeerBytes: (peerId: string, bytes: number) => void;
+  /** the streamed tree has become `local/`: it holds `version` (recorded in the state dir) */
+  installed?: (id: string, version: string) => Promise<void>;
   logger: Logger;
   /** an attempt fails when its sender sends nothing for this long; default 30 s */
   stallTimeoutMs?: number;
@@ -131,6 +133,7 @@ export class StreamInstallService {
         await this.receive(id, peerId, version, attempt.destDir, op);
         op.update({ phase: 'promoting', peers: 0 });
         await attempt.promote();
+        await this.recordVersion(id, version);
       } catch (err) {
         const clean = await attempt.rollBack();
         if (op.signal.aborted) {
@@ -190,6 +193,15 @@ export class StreamInstallService {
       },
     });
     report(true);
+  }
+
+  /** The install is in place: a failure to record its version is logged, not a failed install. */
+  private async recordVersion(id: string, version: string): Promise<void> {
+    try {
+      await this.deps.installed?.(id, version);
+    } catch (err) {
+      this.deps.logger.warn({ id, version, err: (err as Error).message }, 'cannot record the streamed version');
+    }
   }
 
   /** Cancelled or stopped by shutdown: rolled back already; nothing is reported as failed. */
