@@ -17,6 +17,10 @@ export const ErrorCode = {
   ForbiddenOrigin: 'forbidden_origin',
   NotImplemented: 'not_implemented',
   MdnsUnavailable: 'mdns_unavailable',
+  /** refused up front: the work needs more than the file system has free (the message names both) */
+  NotEnoughSpace: 'not_enough_space',
+  /** the disk filled up while writing anyway */
+  DiskFull: 'disk_full',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -19,6 +19,9 @@ const STATUS: Record<string, number> = {
   [ErrorCode.Installed]: 409,
   [ErrorCode.NoPeers]: 409,
   [ErrorCode.PeersGone]: 409,
+  // free space checked before work starts (server/runtime/disk-space.ts); 507 is not a client error
+  [ErrorCode.NotEnoughSpace]: 409,
+  [ErrorCode.DiskFull]: 409,
   [ErrorCode.NotImplemented]: 501,
   // install transactions (server/runtime/install/transactions.ts)
   reserved_path_in_use: 409,

@@ -9,6 +9,7 @@ import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SENTINEL_FILE } from '../constants.js';
+import { DiskFullError, isDiskFull } from '../disk-space.js';
 import { LanspreadError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { requestData } from '../peers/peer-client.js';
@@ -197,7 +198,8 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
     clearInterval(progressTimer);
     await closeAll(files);
     await sweepSentinels(root);
-    throw err;
+    // nothing is committed: the sentinel stays absent and the chunks written so far resume later
+    throw isDiskFull(err) ? new DiskFullError(`downloading "${opts.id}"`, err) : err;
   }
 }
 
@@ -222,9 +224,11 @@ async function runWorkers(
     w();
   };
   const live = () => peers.filter((p) => opts.connectionFor(p) !== undefined);
+  /** a failure no other peer can help with (the disk is full): every loop stops */
+  let fatal: unknown = null;
 
   const loop = async (peerId: string) => {
-    while (!scheduler.finished) {
+    while (!scheduler.finished && fatal === null) {
       opts.signal.throwIfAborted();
       const connection = opts.connectionFor(peerId);
       if (!connection) {
@@ -243,6 +247,11 @@ async function runWorkers(
         scheduler.complete(chunk, peerId);
       } catch (err) {
         if (opts.signal.aborted) throw opts.signal.reason;
+        if (isDiskFull(err)) {
+          fatal ??= err;
+          notify();
+          return;
+        }
         const corrupt = err instanceof CorruptChunkError;
         opts.logger.warn(
           { id: opts.id, peerId, chunk: chunk.index, err: (err as Error).message },
@@ -262,6 +271,7 @@ async function runWorkers(
   });
   aborted.catch(() => undefined);
   await Promise.race([Promise.all(peers.flatMap((p) => Array.from({ length: slots }, () => loop(p)))), aborted]);
+  if (fatal !== null) throw fatal;
   if (!scheduler.finished) {
     const why = scheduler.blocked(live()) ?? 'no peer could deliver the remaining chunks';
     throw new DownloadFailedError('peers_gone', `download of "${opts.id}" failed: ${why}`);

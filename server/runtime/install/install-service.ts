@@ -10,6 +10,7 @@
 import type { ErrorInfo, OperationKind } from '../../../shared/api.js';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import type { PeerEvent } from '../../../shared/events.js';
+import { requireSpace, statfsSpace, type DiskSpace } from '../disk-space.js';
 import { ProgressMeter } from '../download/progress.js';
 import { LanspreadError, toErrorInfo } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -17,6 +18,7 @@ import type { OperationHandle, OperationRegistry } from '../operations.js';
 import { pauseHookFromEnv, type Checkpoint, type CheckpointHook } from './install-checkpoints.js';
 import { clearIntent, writeIntent, type IntentKind, type Phase } from './intent-journal.js';
 import { fsyncTree, isRealDir } from './owned-dir.js';
+import { declaredSize } from './rar-declared-size.js';
 import { recoverAll, recoverGame, type RecoveryReport } from './recovery.js';
 import {
   backUpLocal,
@@ -60,6 +62,8 @@ export interface InstallServiceDeps {
   logger: Logger;
   /** called at every checkpoint (tests); default: the LANSPREAD_TEST_PAUSE_AT switch */
   checkpoint?: CheckpointHook;
+  /** free space of the game dir's file system; default statfs */
+  space?: DiskSpace;
 }
 
 /** One started transaction: what it needs to write its intents and report. */
@@ -99,6 +103,8 @@ export class InstallService {
       if (update) await checkFree(l.backup);
       const archives = await findArchives(l.root);
       if (archives.length === 0) throw new LanspreadError(InstallErrorCode.NoArchives, `"${id}" has no .eti or .rar archive to install`);
+      // an update keeps the old install until the new one is in place: it is already counted as used
+      await requireSpace(this.deps.space ?? statfsSpace, l.root, declaredSize(archives), `install "${id}"`);
       return { update, archives };
     });
     const run = this.newRun(begun, prep.update ? 'update' : 'install');
