@@ -21,6 +21,12 @@ export interface PlannedEntry {
   directory: boolean;
   /** declared unpacked size */
   size: number;
+  /**
+   * Set for a file stored without compression, whole in one volume, in a
+   * plain archive: where its bytes are and the CRC32 they must have, so the
+   * disk extractor can copy them itself instead of through unrar.
+   */
+  copy?: { path: string; offset: number; crc32: number };
 }
 
 /** A file unrar has open: the archive it reads, or (`output`) a file the disk extractor writes. */
@@ -62,8 +68,11 @@ export abstract class PlannedExtractor<E extends PlannedEntry> extends Extractor
     lib.extractor = this;
   }
 
-  /** Called once a header has matched its planned entry, before unrar extracts it. */
-  protected abstract beginEntry(entry: E): void;
+  /**
+   * Called once a header has matched its planned entry, before unrar extracts
+   * it; `false` means the subclass has produced the entry itself and unrar skips it.
+   */
+  protected abstract beginEntry(entry: E): boolean | void;
 
   /** Called when a file entry ended complete. */
   protected endFile(_entry: E): void {}
@@ -124,8 +133,7 @@ export abstract class PlannedExtractor<E extends PlannedEntry> extends Extractor
         this.current = entry;
         this.written = 0;
         this.created = false;
-        this.beginEntry(entry);
-        return true;
+        return this.beginEntry(entry) !== false;
       },
     });
     for (const _ of files) {

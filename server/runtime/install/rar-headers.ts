@@ -32,6 +32,11 @@ export interface ScannedEntry {
   splitBefore: boolean;
   /** the file continues in the next volume */
   splitAfter: boolean;
+  /** stored without compression (method 0): its data area holds the content as is */
+  stored: boolean;
+  /** where its data area starts in this volume, and its length there */
+  dataOffset: number;
+  packedSize: number;
 }
 
 export interface ArchiveScan {
@@ -42,6 +47,8 @@ export interface ArchiveScan {
   laterVolume: boolean;
   /** the set continues in another volume (the end header, or a file split after this one) */
   moreVolumes: boolean;
+  /** a solid archive: an entry's data depends on the entries before it */
+  solid: boolean;
   /** headers are encrypted: `entries` stops where encryption starts */
   headersEncrypted: boolean;
   entries: ScannedEntry[];
@@ -171,6 +178,7 @@ const RAR5 = {
   hflSplitAfter: 0x0010,
   mainVolume: 0x0001,
   mainVolumeNumber: 0x0002,
+  mainSolid: 0x0004,
   endNotLastVolume: 0x0001,
   fileDirectory: 0x0001,
   fileTime: 0x0002,
@@ -190,7 +198,15 @@ const REDIR_KIND: Record<number, LinkKind> = {
 };
 
 function scanRar5(source: ByteSource): ArchiveScan {
-  const scan: ArchiveScan = { format: 'rar5', volume: false, laterVolume: false, moreVolumes: false, headersEncrypted: false, entries: [] };
+  const scan: ArchiveScan = {
+    format: 'rar5',
+    volume: false,
+    laterVolume: false,
+    moreVolumes: false,
+    solid: false,
+    headersEncrypted: false,
+    entries: [],
+  };
   let pos = RAR5_SIGNATURE.length;
   while (pos < source.size) {
     // CRC32 (4 bytes) then the header size as a vint of at most 3 bytes (2 MB).
@@ -219,11 +235,12 @@ function scanRar5(source: ByteSource): ArchiveScan {
     if (type === RAR5.headMain) {
       const archiveFlags = c.vintOrZero();
       if (archiveFlags & RAR5.mainVolume) scan.volume = true;
+      if (archiveFlags & RAR5.mainSolid) scan.solid = true;
       if (archiveFlags & RAR5.mainVolumeNumber && c.vintOrZero() > 0) scan.laterVolume = true;
     } else if (type === RAR5.headCrypt) {
       return { ...scan, headersEncrypted: true };
     } else if (type === RAR5.headFile) {
-      const entry = readRar5File(c, extraStart, flags);
+      const entry = readRar5File(c, extraStart, flags, { dataOffset: pos + 4 + sizeLen + headerSize, packedSize: dataSize });
       scan.entries.push(entry);
       if (split) scan.volume = true;
       scan.moreVolumes = entry.splitAfter;
@@ -240,7 +257,7 @@ function scanRar5(source: ByteSource): ArchiveScan {
   return scan;
 }
 
-function readRar5File(c: Cursor, extraStart: number, headerFlags: number): ScannedEntry {
+function readRar5File(c: Cursor, extraStart: number, headerFlags: number, data: { dataOffset: number; packedSize: number }): ScannedEntry {
   const fileFlags = c.vint();
   const unpackedSize = c.vint();
   const attributes = c.vint();
@@ -275,6 +292,9 @@ function readRar5File(c: Cursor, extraStart: number, headerFlags: number): Scann
     dictionaryBytes: directory ? 0 : 128 * 1024 * 2 ** ((compression >> 10) & 0x0f),
     splitBefore: (headerFlags & RAR5.hflSplitBefore) !== 0,
     splitAfter: (headerFlags & RAR5.hflSplitAfter) !== 0,
+    // bits 7-9: the method, 0 = store
+    stored: ((compression >> 7) & 0x07) === 0,
+    ...data,
   };
 }
 
@@ -294,6 +314,7 @@ const RAR4 = {
   headEnd: 0x7b,
   longBlock: 0x8000,
   mainVolume: 0x0001,
+  mainSolid: 0x0008,
   mainPassword: 0x0080,
   endNextVolume: 0x0001,
   fileSplitBefore: 0x0001,
@@ -304,10 +325,19 @@ const RAR4 = {
   fileUnicode: 0x0200,
   hostWin32: 2,
   hostUnix: 3,
+  methodStore: 0x30,
 } as const;
 
 function scanRar4(source: ByteSource): ArchiveScan {
-  const scan: ArchiveScan = { format: 'rar4', volume: false, laterVolume: false, moreVolumes: false, headersEncrypted: false, entries: [] };
+  const scan: ArchiveScan = {
+    format: 'rar4',
+    volume: false,
+    laterVolume: false,
+    moreVolumes: false,
+    solid: false,
+    headersEncrypted: false,
+    entries: [],
+  };
   let pos = RAR4_SIGNATURE.length;
   let seenMain = false;
   while (pos < source.size) {
@@ -334,7 +364,7 @@ function scanRar4(source: ByteSource): ArchiveScan {
       if (large && headSize < 40) throw damaged('file header too short');
       dataSize = header.readUInt32LE(7) + (large ? header.readUInt32LE(32) * 2 ** 32 : 0);
       if (type === RAR4.headFile) {
-        const entry = readRar4File(header, flags);
+        const entry = readRar4File(header, flags, { dataOffset: pos + headSize, packedSize: dataSize });
         scan.entries.push(entry);
         scan.moreVolumes = entry.splitAfter;
       }
@@ -345,6 +375,7 @@ function scanRar4(source: ByteSource): ArchiveScan {
     }
     if (type === RAR4.headMain) {
       if (flags & RAR4.mainVolume) scan.volume = true;
+      if (flags & RAR4.mainSolid) scan.solid = true;
       if (flags & RAR4.mainPassword) return { ...scan, headersEncrypted: true };
     } else if (type === RAR4.headEnd) {
       if (flags & RAR4.endNextVolume) scan.volume = scan.moreVolumes = true;
@@ -357,7 +388,7 @@ function scanRar4(source: ByteSource): ArchiveScan {
   return scan;
 }
 
-function readRar4File(header: Buffer, flags: number): ScannedEntry {
+function readRar4File(header: Buffer, flags: number, data: { dataOffset: number; packedSize: number }): ScannedEntry {
   const large = (flags & RAR4.fileLarge) !== 0;
   const hostOs = header.readUInt8(15);
   const crc = header.readUInt32LE(16);
@@ -382,5 +413,7 @@ function readRar4File(header: Buffer, flags: number): ScannedEntry {
     dictionaryBytes: directory ? 0 : 64 * 1024 * 2 ** ((flags & RAR4.fileDirMask) >> 5),
     splitBefore: (flags & RAR4.fileSplitBefore) !== 0,
     splitAfter: (flags & RAR4.fileSplitAfter) !== 0,
+    stored: header.readUInt8(25) === RAR4.methodStore,
+    ...data,
   };
 }

@@ -73,7 +73,20 @@ export function planArchive(lib: UnrarModule, set: ArchiveSet, password: string 
         entry: header.name,
       });
     }
-    entries.push({ name: header.name, segments: checked.segments, directory: header.flags.directory, size });
+    const scanned = scan.entries[entries.length];
+    const copy =
+      scanned &&
+      !scan.solid &&
+      !encrypted &&
+      scanned.stored &&
+      !header.flags.directory &&
+      scanned.crc32 !== null &&
+      size > 0 &&
+      scanned.unpackedSize === size &&
+      scanned.packedSize === size
+        ? { path: set.volumes[scanned.volume]!.path, offset: scanned.dataOffset, crc32: scanned.crc32 }
+        : undefined;
+    entries.push({ name: header.name, segments: checked.segments, directory: header.flags.directory, size, ...(copy ? { copy } : {}) });
     bytes += size;
   }
   return { volumes: set.volumes, label, entries, scanned: scan.entries, bytes, encrypted };

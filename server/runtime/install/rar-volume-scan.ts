@@ -28,11 +28,18 @@ export interface ArchiveSet {
   next: string;
 }
 
+/** An entry of a set: `volume` is the index of the volume its header (its first part) is in. */
+export interface JoinedEntry extends ScannedEntry {
+  volume: number;
+}
+
 /** The joined listing of a set. */
 export interface SetScan {
   format: ArchiveScan['format'];
   headersEncrypted: boolean;
-  entries: ScannedEntry[];
+  /** any volume says the archive is solid */
+  solid: boolean;
+  entries: JoinedEntry[];
 }
 
 /** Group archive files into sets (a file that is no volume is a set of one), in the order of their first volumes. */
@@ -52,7 +59,7 @@ export function scanVolumeSet(set: ArchiveSet, scanOne: (volume: VolumeFile) => 
     const scan = scanOne(volume);
     scans.push(scan);
     // encrypted headers hide the volume chain; the caller refuses them without a password
-    if (scan.headersEncrypted) return { format: scan.format, headersEncrypted: true, entries: joinEntries(set, scans) };
+    if (scan.headersEncrypted) return { format: scan.format, headersEncrypted: true, solid: scan.solid, entries: joinEntries(set, scans) };
   }
   const first = scans[0]!;
   if (first.laterVolume) {
@@ -72,7 +79,7 @@ export function scanVolumeSet(set: ArchiveSet, scanOne: (volume: VolumeFile) => 
     }
   });
   if (scans[scans.length - 1]!.moreVolumes) throw volumeMissing(set, set.next);
-  return { format: first.format, headersEncrypted: false, entries: joinEntries(set, scans) };
+  return { format: first.format, headersEncrypted: false, solid: scans.some((s) => s.solid), entries: joinEntries(set, scans) };
 }
 
 /** Name `name` (a sibling of the set's files) the way the set's label shows its folder. */
@@ -94,9 +101,9 @@ function notOneSet(set: ArchiveSet, why: string): ExtractError {
   });
 }
 
-function joinEntries(set: ArchiveSet, scans: ArchiveScan[]): ScannedEntry[] {
-  const entries: ScannedEntry[] = [];
-  let open: ScannedEntry | null = null;
+function joinEntries(set: ArchiveSet, scans: ArchiveScan[]): JoinedEntry[] {
+  const entries: JoinedEntry[] = [];
+  let open: JoinedEntry | null = null;
   scans.forEach((scan, i) => {
     const label = set.volumes[i]!.label;
     for (const part of scan.entries) {
@@ -113,6 +120,7 @@ function joinEntries(set: ArchiveSet, scans: ArchiveScan[]): ScannedEntry[] {
         }
         open.encrypted ||= part.encrypted;
         open.link ??= part.link;
+        open.stored = false; // its data is in pieces across volumes: only unrar joins them
         if (!part.splitAfter) open.crc32 = part.crc32;
       } else {
         if (open) {
@@ -121,7 +129,7 @@ function joinEntries(set: ArchiveSet, scans: ArchiveScan[]): ScannedEntry[] {
             entry: open.name,
           });
         }
-        entries.push({ ...part, splitBefore: false, splitAfter: false, crc32: part.splitAfter ? null : part.crc32 });
+        entries.push({ ...part, volume: i, splitBefore: false, splitAfter: false, crc32: part.splitAfter ? null : part.crc32 });
       }
       open = part.splitAfter ? entries[entries.length - 1]! : null;
     }

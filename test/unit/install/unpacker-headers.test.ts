@@ -44,6 +44,9 @@ describe('scanRarArchive (RAR 5)', () => {
         dictionaryBytes: 128 * 1024,
         splitBefore: false,
         splitAfter: false,
+        stored: true,
+        dataOffset: expect.any(Number),
+        packedSize: 5,
       },
       {
         name: 'dir',
@@ -55,6 +58,9 @@ describe('scanRarArchive (RAR 5)', () => {
         dictionaryBytes: 0,
         splitBefore: false,
         splitAfter: false,
+        stored: true,
+        dataOffset: expect.any(Number),
+        packedSize: 0,
       },
     ]);
   });

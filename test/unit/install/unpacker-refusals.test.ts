@@ -138,6 +138,18 @@ describe('RarUnpacker refuses archives it cannot extract', () => {
     expect((await refusal([rarFixture('rar_unbound_staticdata.rar')], emptyDest())).code).toBe('archive_damaged');
   });
 
+  it('refuses a stored file whose bytes do not match its CRC32 (the copy that bypasses unrar checks it too)', async () => {
+    const good = buildRar5([file('a.bin', 'x'.repeat(4096))]);
+    const bad = Buffer.from(good);
+    const at = bad.indexOf(Buffer.from('x'.repeat(64)));
+    bad[at + 100] = 0x79; // one byte of the content: headers still check out
+    const badFile = path.join(scratch, 'bad-content.rar');
+    writeFileSync(badFile, bad);
+    const error = await refusal([badFile], emptyDest());
+    expect(error.code).toBe('archive_damaged');
+    expect(error.message).toContain('"a.bin" does not match its CRC32');
+  });
+
   it('refuses self-extracting executables and files that are not RAR', async () => {
     await expectRefusedUpFront([rarFixture('rar_sfx.exe')], 'archive_unsupported');
     const text = path.join(scratch, 'not-a-rar.eti');
