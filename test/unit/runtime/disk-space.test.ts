@@ -1,4 +1,4 @@
-// Free space checked before work starts (scenario D1), on a "small disk" made
+// Free space checked before work starts (scenario K1), on a "small disk" made
 // by injecting how free space is measured: a download, a streamed install and
 // an install that do not fit are refused with 409 not_enough_space and a
 // message naming both figures, before anything is written; what a resumed

@@ -1,4 +1,4 @@
-// Downloads onto a real small disk (scenario D2): the receiver's game dir is a
+// Downloads onto a real small disk (scenario K2): the receiver's game dir is a
 // 3 MiB tmpfs and the game has 5 MiB. Asked to download, the node refuses
 // before a byte is fetched (409 not_enough_space, both figures, from the real
 // statfs). With the node's check blinded, the download runs into the full
