@@ -40,6 +40,18 @@ export type Operation = Static<typeof Operation>;
 
 export const GameId = Type.String({ pattern: GAME_ID_PATTERN });
 
+/** The game's next step (downloading it, or installing its downloaded archives) does not fit on the disk. */
+export const SpaceShortfall = Type.Object({
+  action: Type.Union([Type.Literal('download'), Type.Literal('install')]),
+  /** at least this much is needed (what the sources announce, less what is already here; or the archives' size) */
+  neededBytes: Type.Number({ minimum: 0 }),
+  /** free space of the game dir's file system */
+  freeBytes: Type.Number({ minimum: 0 }),
+  /** one line naming both figures, for the disabled button */
+  message: Type.String(),
+});
+export type SpaceShortfall = Static<typeof SpaceShortfall>;
+
 export const Game = Type.Object(
   {
     id: GameId,
@@ -58,6 +70,8 @@ export const Game = Type.Object(
     latestVersion: Nullable(Type.String()),
     operation: Type.Union([Operation, Type.Null()]),
     lastError: Type.Union([ErrorInfo, Type.Null()]),
+    /** null when the next step fits (or no operation could start anyway); the request itself checks again, exactly */
+    noSpace: Type.Union([SpaceShortfall, Type.Null()]),
   },
   { $id: 'Game' },
 );
@@ -95,8 +109,12 @@ export const Settings = Type.Object({
   uploadLimit: Type.Integer({ minimum: 0 }),
   /** bytes per second, 0 = no limit */
   downloadLimit: Type.Integer({ minimum: 0 }),
+  /** free space of the game dir's file system (read only; null when it cannot be read) */
+  freeBytes: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
 });
 export type Settings = Static<typeof Settings>;
+/** The settings a node keeps (everything but what it measures). */
+export type StoredSettings = Omit<Settings, 'freeBytes'>;
 
 export const SettingsPatch = Type.Partial(
   Type.Object({

@@ -41,6 +41,10 @@ export const ErrorCode = {
   MdnsUnavailable: 'mdns_unavailable',
   /** the node is stopping; work in flight stops (a download resumes after the restart) */
   ShuttingDown: 'shutting_down',
+  /** refused up front: the work needs more than the file system has free (the message names both) */
+  NotEnoughSpace: 'not_enough_space',
+  /** the disk filled up while writing anyway */
+  DiskFull: 'disk_full',
   Internal: 'internal',
 } as const;
 
@@ -70,8 +74,10 @@ export const ExtractErrorCode = {
   Damaged: 'archive_damaged',
   /** an entry would land outside destDir, is a link, or has a forbidden name */
   UnsafeEntry: 'archive_unsafe_entry',
-  /** part of a multi-volume set, which the extractor cannot read */
+  /** files named as one multi-volume set that do not chain up as one */
   Multivolume: 'archive_multivolume',
+  /** a volume of a multi-volume set is not there (the message names it) */
+  VolumeMissing: 'archive_volume_missing',
   /** not a plain RAR archive (no signature at the start, SFX, unknown sizes) */
   Unsupported: 'archive_unsupported',
   /** the archive file cannot be opened or read */

@@ -1,6 +1,6 @@
 // The CLI's view of a running node: its REST API and event stream, with errors
 // turned into one clear line.
-import type { ErrorBody, Game, Peer, Stats } from '../../shared/api.js';
+import type { ErrorBody, Game, Peer, Settings, Stats } from '../../shared/api.js';
 import { ClientErrorCode, ErrorCode, type ClientSideCode } from '../../shared/error-codes.js';
 
 export class ApiError extends Error {
@@ -31,6 +31,7 @@ export class ApiClient {
   games = () => this.call<Game[]>('GET', 'api/games');
   game = (id: string) => this.call<Game>('GET', `api/games/${encodeURIComponent(id)}`);
   stats = () => this.call<Stats>('GET', 'api/stats');
+  settings = () => this.call<Settings>('GET', 'api/settings');
 
   action(id: string, action: 'download' | 'update' | 'install' | 'uninstall' | 'cancel' | 'remove', body: object = {}): Promise<Game> {
     if (action === 'remove') return this.call<Game>('DELETE', `api/games/${encodeURIComponent(id)}/files`);

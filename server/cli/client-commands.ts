@@ -61,16 +61,28 @@ export async function peersCommand(flags: ClientFlags): Promise<void> {
 
 export async function statusCommand(flags: ClientFlags): Promise<void> {
   const api = client(flags);
-  const [health, peers, games, stats] = await Promise.all([api.health(), api.peers(), api.games(), api.stats()]);
+  const [health, peers, games, stats, settings] = await Promise.all([api.health(), api.peers(), api.games(), api.stats(), api.settings()]);
   const active = games.filter((g) => g.operation);
   if (flags.json)
     return out(
-      JSON.stringify({ ...health, peers: peers.length, operations: active.map((g) => ({ id: g.id, ...g.operation })), stats }, null, 2),
+      JSON.stringify(
+        {
+          ...health,
+          peers: peers.length,
+          operations: active.map((g) => ({ id: g.id, ...g.operation })),
+          stats,
+          freeBytes: settings.freeBytes,
+        },
+        null,
+        2,
+      ),
     );
   out(`Node "${printable(health.name)}" (${health.peerId}), Lanspread ${health.version}`);
   out(`  peers:      ${peers.length}`);
   out(`  games:      ${games.filter((g) => g.installed).length} installed, ${games.filter((g) => g.downloaded).length} downloaded`);
   out(`  moved:      ${bytes(stats.downloadedBytes)} down, ${bytes(stats.uploadedBytes)} up`);
+  out(`  free space: ${settings.freeBytes === null ? 'unknown' : bytes(settings.freeBytes)} in ${printable(settings.gameDir)}`);
+  for (const g of games.filter((x) => x.noSpace)) out(`  ${g.id}: ${g.noSpace!.message}`);
   for (const g of active) {
     const op = g.operation!;
     const pct = op.bytesTotal > 0 ? ` ${((op.bytesDone / op.bytesTotal) * 100).toFixed(0)}%` : '';

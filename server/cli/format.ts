@@ -1,14 +1,5 @@
 // Human units for the CLI's tables and progress lines.
-export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 100 || i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
-}
+export { formatBytes as bytes } from '../../shared/bytes.js';
 
 export function duration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '--:--';

@@ -42,6 +42,9 @@ export const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Timeout]: 409,
   [ErrorCode.PeerError]: 409,
   [ErrorCode.MdnsUnavailable]: 409,
+  // free space checked before work starts (server/runtime/disk-space.ts); 507 is not a client error
+  [ErrorCode.NotEnoughSpace]: 409,
+  [ErrorCode.DiskFull]: 409,
   [ErrorCode.ShuttingDown]: 503,
   [ErrorCode.Internal]: 500,
   // install transactions
@@ -56,6 +59,7 @@ export const STATUS: Record<ErrorCode, number> = {
   [ExtractErrorCode.Damaged]: 409,
   [ExtractErrorCode.UnsafeEntry]: 409,
   [ExtractErrorCode.Multivolume]: 409,
+  [ExtractErrorCode.VolumeMissing]: 409,
   [ExtractErrorCode.Unsupported]: 409,
   [ExtractErrorCode.Unreadable]: 409,
   [ExtractErrorCode.DestInvalid]: 409,

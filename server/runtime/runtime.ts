@@ -1,7 +1,16 @@
 // The headless peer: started with a game dir, a state dir, a catalog and an
 // event sink; takes PeerCommands, emits PeerEvents. No HTTP in here — the API,
 // the dashboard and the CLI are adapters over this handle.
-import type { ActiveOperation, ErrorInfo, Game, GameDetail, Settings, SettingsPatch } from '../../shared/api.js';
+import type {
+  ActiveOperation,
+  ErrorInfo,
+  Game,
+  GameDetail,
+  Settings,
+  SettingsPatch,
+  SpaceShortfall,
+  StoredSettings,
+} from '../../shared/api.js';
 import type { PeerCommand } from '../../shared/commands.js';
 import { ErrorCode } from '../../shared/error-codes.js';
 import type { PeerEvent } from '../../shared/events.js';
@@ -25,6 +34,13 @@ import { EventLoopMonitor } from './event-loop.js';
 import { InstallService } from './install/install-service.js';
 import { RarUnpacker } from './extract/rar-unpacker.js';
 import type { Unpacker } from './extract/unpacker.js';
+import { StreamedVersions } from './stream-install/streamed-version.js';
+import { notEnoughSpaceMessage, statfsSpace, type DiskSpace } from './disk-space.js';
+import type { LocalGame } from '../../shared/events.js';
+
+/** How often the game dir's free space is read again, and the least age of a reading taken again on activity. */
+const FREE_SPACE_REFRESH_MS = 10_000;
+const FREE_SPACE_MIN_AGE_MS = 1_000;
 
 export interface RuntimeOptions {
   gameDir: string;
@@ -40,6 +56,8 @@ export interface RuntimeOptions {
   network: NetworkOptions | false;
   /** the archive extractor; default: the RAR unpacker */
   unpacker?: Unpacker;
+  /** how free space is measured before downloads and installs; default statfs (tests make small disks) */
+  diskSpace?: DiskSpace;
 }
 
 export class PeerRuntime {
@@ -48,11 +66,17 @@ export class PeerRuntime {
   private readonly operations: OperationRegistry;
   private readonly settingsStore: SettingsStore;
   private readonly lastErrors = new Map<string, ErrorInfo>();
-  private current: Settings;
+  private current: StoredSettings;
+  /** free bytes of the game dir's file system, refreshed now and then (null until read, or unreadable) */
+  private freeBytes: number | null = null;
+  private freeReadAt = 0;
+  private freeTimer: NodeJS.Timeout | undefined;
   private network: PeerNetwork | null = null;
   private downloads: DownloadService | null = null;
   private streamInstalls: StreamInstallService | null = null;
   private readonly installs: InstallService;
+  /** the version each streamed-in game holds (it has no version.ini) */
+  private readonly streamedVersions: StreamedVersions;
   readonly stats = new TransferStats();
   readonly eventLoop = new EventLoopMonitor();
   private readonly uploadLimiter: RateLimiter;
@@ -91,8 +115,10 @@ export class PeerRuntime {
       onChange: () => {
         this.emit({ type: 'OperationsChanged', operations: this.operations.list() });
         this.emitLibrary();
+        void this.refreshFreeSpace(FREE_SPACE_MIN_AGE_MS);
       },
     });
+    this.streamedVersions = new StreamedVersions(opts.stateDir);
     this.installs = new InstallService({
       operations: this.operations,
       stateDir: opts.stateDir,
@@ -100,6 +126,8 @@ export class PeerRuntime {
       unpacker: opts.unpacker ?? new RarUnpacker(),
       emit: (e) => this.emit(e),
       setLastError: (id, error) => this.setLastError(id, error),
+      localReplaced: (id) => this.streamedVersions.clear(id).then(() => this.emitLibrary()),
+      space: this.space,
       logger: opts.logger.child({ component: 'install' }),
     });
   }
@@ -110,7 +138,11 @@ export class PeerRuntime {
     const runtime = new PeerRuntime(peerId, opts.catalog, opts);
     runtime.eventLoop.start();
     await runtime.installs.recover();
+    await runtime.streamedVersions.load();
     await runtime.library.start();
+    await runtime.refreshFreeSpace();
+    runtime.freeTimer = setInterval(() => void runtime.refreshFreeSpace(), FREE_SPACE_REFRESH_MS);
+    runtime.freeTimer.unref();
     if (opts.network) {
       try {
         runtime.network = await PeerNetwork.start(opts.network, {
@@ -146,12 +178,13 @@ export class PeerRuntime {
           operations: runtime.operations,
           stateDir: opts.stateDir,
           gameDir: () => runtime.library.dir,
-          localVersion: (id) => runtime.library.get(id)?.version ?? null,
+          localVersion: (id) => runtime.localVersion(id),
           limiter: runtime.downloadLimiter,
           emit: (e) => runtime.emit(e),
           setLastError: (id, error) => runtime.setLastError(id, error),
           onPeerBytes: (peerId, bytes) => runtime.stats.downloaded(peerId, bytes),
           afterDownload: (id) => runtime.afterDownload(id),
+          space: runtime.space,
           ...(opts.network.chunkTimeoutMs ? { requestTimeoutMs: opts.network.chunkTimeoutMs } : {}),
           logger: opts.logger.child({ component: 'download' }),
         });
@@ -172,6 +205,8 @@ export class PeerRuntime {
           emit: (e) => runtime.emit(e),
           setLastError: (id, error) => runtime.setLastError(id, error),
           onPeerBytes: (peerId, bytes) => runtime.stats.downloaded(peerId, bytes),
+          installed: (id, version) => runtime.streamedVersions.set(id, version).then(() => runtime.emitLibrary()),
+          space: runtime.space,
           logger: opts.logger.child({ component: 'stream-install' }),
         });
         await runtime.downloads.loadInterrupted();
@@ -185,12 +220,18 @@ export class PeerRuntime {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.freeTimer);
     await this.downloads?.shutdown();
     await this.streamInstalls?.shutdown();
     await this.installs.shutdown();
     await this.network?.stop();
     await this.library.stop();
     this.eventLoop.stop();
+  }
+
+  /** How free space is measured (injected in tests). */
+  get space(): DiskSpace {
+    return this.opts.diskSpace ?? statfsSpace;
   }
 
   /** Where peers reach this node over QUIC (null when running alone). */
@@ -260,7 +301,26 @@ export class PeerRuntime {
   }
 
   settings(): Settings {
-    return { ...this.current };
+    return { ...this.current, freeBytes: this.freeBytes };
+  }
+
+  /**
+   * Read the game dir's free space again (unless the last reading is younger
+   * than `minAgeMs`); games whose verdict changes are announced.
+   */
+  async refreshFreeSpace(minAgeMs = 0): Promise<void> {
+    const now = performance.now();
+    if (now - this.freeReadAt < minAgeMs) return;
+    this.freeReadAt = now;
+    const verdicts = (): string =>
+      this.catalog.entries.map((e) => (this.spaceShortfall(e.id, this.library.get(e.id)) ? e.id : '')).join(',');
+    const before = verdicts();
+    try {
+      this.freeBytes = await this.space.free(this.library.dir);
+    } catch {
+      this.freeBytes = null;
+    }
+    if (verdicts() !== before) this.emitLibrary();
   }
 
   /** Apply and persist a settings change; a new game dir must exist and is rescanned. */
@@ -274,6 +334,7 @@ export class PeerRuntime {
     this.uploadLimiter.setRate(next.uploadLimit);
     this.downloadLimiter.setRate(next.downloadLimit);
     await this.settingsStore.save(next);
+    await this.refreshFreeSpace();
     this.emitLibrary();
     return this.settings();
   }
@@ -312,8 +373,19 @@ export class PeerRuntime {
     return network.db.sources(id).map((s) => ({ peerId: s.peerId, name: network.manager.get(s.peerId)?.name ?? '', version: s.version }));
   }
 
+  /**
+   * The version this node holds: the downloaded one (`version.ini`), else,
+   * for a game installed by a streamed install, the version it streamed.
+   */
+  private localVersion(id: string): string | null {
+    const local = this.library.get(id);
+    if (local?.downloaded) return local.version;
+    return local?.installed ? this.streamedVersions.get(id) : null;
+  }
+
   private gameObject(entry: CatalogEntry): Game {
     const local = this.library.get(entry.id);
+    const version = this.localVersion(entry.id);
     const db = this.network?.db;
     const game: Game = {
       id: entry.id,
@@ -322,15 +394,43 @@ export class PeerRuntime {
       size: entry.size,
       downloaded: local?.downloaded ?? false,
       installed: local?.installed ?? false,
-      version: local?.downloaded ? local.version : null,
+      version,
       peers: db?.sources(entry.id).length ?? 0,
-      latestVersion: newestVersion([entry.eti_version, local?.version, db?.latestVersion(entry.id)]),
+      latestVersion: newestVersion([entry.eti_version, local?.version, version, db?.latestVersion(entry.id)]),
       operation: this.operations.get(entry.id),
       lastError: this.lastErrors.get(entry.id) ?? null,
+      noSpace: this.spaceShortfall(entry.id, local),
     };
     if (entry.genre !== undefined) game.genre = entry.genre;
     if (entry.max_players !== undefined) game.maxPlayers = entry.max_players;
     return game;
+  }
+
+  /**
+   * Whether the game's next step visibly cannot fit: a download needs at least
+   * what its sources announce less what is already here, an install at least
+   * its archives' size (extracted is rarely smaller). The request itself
+   * checks again, exactly (disk-space.ts).
+   */
+  private spaceShortfall(id: string, local: LocalGame | undefined): SpaceShortfall | null {
+    const free = this.freeBytes;
+    if (free === null || this.operations.get(id)) return null;
+    let action: SpaceShortfall['action'];
+    let needed: number;
+    if (local?.installed) return null;
+    if (local?.downloaded) {
+      action = 'install';
+      needed = local.size;
+    } else {
+      const db = this.network?.db;
+      const version = db ? newestVersion([this.catalog.get(id)?.eti_version, db.latestVersion(id)]) : null;
+      const announced = db && version ? db.announcedSize(id, version) : null;
+      if (announced === null) return null;
+      action = 'download';
+      needed = announced - (local?.size ?? 0);
+    }
+    if (needed <= free) return null;
+    return { action, neededBytes: needed, freeBytes: free, message: notEnoughSpaceMessage(`${action} "${id}"`, needed, free) };
   }
 
   private entryOrThrow(id: string): CatalogEntry {

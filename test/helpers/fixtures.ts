@@ -1,7 +1,7 @@
 // Test archives: the real RAR fixtures kept in test/fixtures/rar/ (overridable
 // with LANSPREAD_RAR_FIXTURES), and a tiny writer of stored RAR 5 archives for
 // the hostile names no real fixture has. A missing fixture folder fails loudly.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
@@ -28,6 +28,26 @@ export function listRarFixtures(): string[] {
   return readdirSync(rarFixturesDir())
     .filter((name) => name.endsWith('.rar') || name.endsWith('.exe'))
     .sort();
+}
+
+/**
+ * A RAR 4 volume set named the old way (`stem.rar`, `stem.r00`, `stem.r01` …),
+ * made from the volumes of a real set: the "new numbering" flag (0x0010) of
+ * each main header is cleared and that header's CRC16 recomputed, so unrar
+ * derives the next volume's name the old way. Returns the written paths.
+ */
+export function oldStyleVolumes(parts: string[], dir: string, stem: string): string[] {
+  return parts.map((part, i) => {
+    const bytes = readFileSync(part);
+    const main = 7; // the main header follows the 7-byte signature
+    if (bytes[main + 2] !== 0x73) throw new Error(`${part} has no RAR 4 main header where expected`);
+    const size = bytes.readUInt16LE(main + 5);
+    bytes.writeUInt16LE(bytes.readUInt16LE(main + 3) & ~0x0010, main + 3);
+    bytes.writeUInt16LE(crc32(bytes.subarray(main + 2, main + size)) & 0xffff, main);
+    const file = path.join(dir, i === 0 ? `${stem}.rar` : `${stem}.r${String(i - 1).padStart(2, '0')}`);
+    writeFileSync(file, bytes);
+    return file;
+  });
 }
 
 // ---------------------------------------------------------------- RAR 5 writer

@@ -1,4 +1,5 @@
 // In-process nodes on the in-memory transport, and raw protocol clients.
+import type { DiskSpace } from '../../server/runtime/disk-space.js';
 import { onTestFinished } from 'vitest';
 import type { WireAnswer, WireRequest } from '../../shared/wire.js';
 import { endWithMessage, readMessage } from '../../server/runtime/transport/framing.js';
@@ -32,6 +33,8 @@ export interface MemoryNodeOptions {
   downloadLimit?: number;
   /** how long a chunk request may go without data (the node's default is 15 s) */
   chunkTimeoutMs?: number;
+  /** how free space is measured (a small disk without one) */
+  diskSpace?: DiskSpace;
 }
 
 /** A runtime whose peers are reached over the in-memory transport. */
@@ -47,6 +50,7 @@ export async function startMemoryNode(opts: MemoryNodeOptions) {
     downloadLimit: opts.downloadLimit ?? 0,
     logger: silentLogger,
     library: { debounceMs: 20 },
+    ...(opts.diskSpace ? { diskSpace: opts.diskSpace } : {}),
     network: {
       chunkSize: opts.chunkSize ?? 64 * 1024,
       quicPort: opts.port,

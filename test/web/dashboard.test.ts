@@ -203,6 +203,8 @@ describe.skipIf(SKIP_BROWSER)('dashboard', () => {
 
     const input = page.getByTestId('settings-game-dir');
     await expect.poll(() => input.inputValue()).toBe(before.gameDir);
+    // the game folder's free space, as the node reports it
+    await expect.poll(() => page.getByTestId('settings-free-space').textContent()).toMatch(/^\s*Free space: [\d.]+ (KiB|MiB|GiB|TiB)\s*$/);
     await input.fill(missingDir);
     await page.getByTestId('settings-save').click();
     await expect.poll(() => page.getByTestId('settings-error').textContent()).toBe(error.message);

@@ -28,6 +28,7 @@ const game = (over: Partial<Game> = {}): Game => ({
   latestVersion: '2',
   operation: null,
   lastError: null,
+  noSpace: null,
   ...over,
 });
 
@@ -56,6 +57,18 @@ describe('game state and actions', () => {
     expect(offered(game({ downloaded: true, version: '2', operation: { ...download, kind: 'install' } }))).toEqual([
       'install: Busy: installing.',
       'remove: Busy: installing.',
+    ]);
+  });
+
+  it('a step that does not fit on the disk is disabled with the reason, both figures named', () => {
+    const message = 'not enough free space to download "alpha": it needs 96.0 MiB, the disk has 48.0 MiB free';
+    const tooBig = { action: 'download', neededBytes: 96 * 2 ** 20, freeBytes: 48 * 2 ** 20, message } as const;
+    const reason = 'Not enough free space to download "alpha": it needs 96.0 MiB, the disk has 48.0 MiB free.';
+    expect(offered(game({ peers: 1, noSpace: tooBig }))).toEqual([`download: ${reason}`, `stream: ${reason}`]);
+    const install = { ...tooBig, action: 'install', message: message.replace('download', 'install') } as const;
+    expect(offered(game({ downloaded: true, version: '2', noSpace: install }))).toEqual([
+      `install: ${reason.replace('download', 'install')}`,
+      'remove',
     ]);
   });
 

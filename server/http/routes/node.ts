@@ -27,7 +27,14 @@ export function nodeRoutes(runtime: PeerRuntime): FastifyPluginAsyncTypebox {
       eventLoopDelay: runtime.eventLoop.snapshot(),
     }));
 
-    app.get('/api/settings', { schema: { summary: 'Current settings', response: { 200: Settings } } }, async () => runtime.settings());
+    app.get(
+      '/api/settings',
+      { schema: { summary: "Current settings, with the game dir's free space", response: { 200: Settings } } },
+      async () => {
+        await runtime.refreshFreeSpace();
+        return runtime.settings();
+      },
+    );
 
     app.put(
       '/api/settings',

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import type { PeerEvent } from '../../../shared/events.js';
+import { bytesToWrite, requireSpace, statfsSpace, type DiskSpace } from '../disk-space.js';
 import { LanspreadError, ShutdownError, toErrorInfo } from '../errors.js';
 import type { Catalog } from '../library/catalog.js';
 import type { Logger } from '../logger.js';
@@ -40,6 +41,8 @@ export interface DownloadServiceDeps {
   afterDownload: (id: string) => Promise<void>;
   logger: Logger;
   requestTimeoutMs?: number;
+  /** free space of the game dir's file system; default statfs */
+  space?: DiskSpace;
 }
 
 export interface LastDownload {
@@ -58,8 +61,12 @@ export class DownloadService {
 
   constructor(private readonly deps: DownloadServiceDeps) {}
 
-  /** Start a download (or an update) of `id`; resolves once it has started. */
-  start(id: string, kind: 'download' | 'update', opts: { install: boolean } = { install: true }): void {
+  /**
+   * Start a download (or an update) of `id`; resolves once it has started.
+   * Refused (NotEnoughSpaceError) when even the size the sources announce
+   * does not fit; the exact check follows once the file list is known.
+   */
+  async start(id: string, kind: 'download' | 'update', opts: { install: boolean } = { install: true }): Promise<void> {
     const entry = this.deps.catalog.get(id);
     if (!entry) throw new LanspreadError(ErrorCode.UnknownGame, `no game with id "${id}" in the catalog`);
     const { version, sources } = this.catalogVersionSources(id);
@@ -70,6 +77,17 @@ export class DownloadService {
       throw new LanspreadError(ErrorCode.UpToDate, `"${id}" is already at the newest version (${version})`);
     }
     const op = this.deps.operations.begin(id, 'download', 'fetching file list');
+    try {
+      const announced = this.deps.network.db.announcedSize(id, version!);
+      if (announced !== null) {
+        const root = path.join(this.deps.gameDir(), id);
+        const have = await payloadBytes(root);
+        await requireSpace(this.space, root, announced - have, `download "${id}"`);
+      }
+    } catch (err) {
+      await op.end();
+      throw err;
+    }
     this.deps.setLastError(id, null);
     const run = this.run(id, version!, sources, op, opts.install).finally(() => {
       this.running.delete(id);
@@ -114,12 +132,14 @@ export class DownloadService {
         continue;
       }
       this.deps.logger.info({ id }, 'resuming an interrupted download');
-      try {
-        this.start(id, 'download', { install });
-      } catch (err) {
+      this.start(id, 'download', { install }).catch((err: unknown) => {
         this.deps.logger.warn({ id, err: (err as Error).message }, 'cannot resume download');
-      }
+      });
     }
+  }
+
+  private get space(): DiskSpace {
+    return this.deps.space ?? statfsSpace;
   }
 
   private catalogVersionSources(id: string): { version: string | null; sources: string[] } {
@@ -137,6 +157,8 @@ export class DownloadService {
     let plan: ValidatedGame | null = null;
     try {
       plan = await this.fetchPlan(id, version, sources, op.signal);
+      // before a byte is fetched: what is already on disk (a resume, an update in place) counts
+      await requireSpace(this.space, root, await bytesToWrite(root, plan.files), `download "${id}"`);
       await writeJournal(this.deps.stateDir, { id, version, install, startedAt: new Date().toISOString() });
       const bytesTotal = plan.files.reduce((n, f) => n + f.size, 0);
       op.update({ phase: 'downloading', bytesTotal });
@@ -195,6 +217,22 @@ export class DownloadService {
     if (info.code === ErrorCode.PeersGone) this.deps.emit({ type: 'DownloadPeersGone', id });
     this.deps.emit({ type: 'DownloadGameFilesFailed', id, error: info });
   }
+}
+
+/** Bytes of the files already in a game root, outside local/ and dot-folders (what a resume keeps). */
+async function payloadBytes(root: string): Promise<number> {
+  const entries = await fs.readdir(root, { withFileTypes: true, recursive: true }).catch(() => []);
+  let total = 0;
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const rel = path.relative(root, path.join(e.parentPath, e.name));
+    if (rel.split(path.sep).some((s, i) => s.startsWith('.') || (i === 0 && s === 'local'))) continue;
+    total += await fs.stat(path.join(root, rel)).then(
+      (st) => Math.min(st.size, st.blocks * 512),
+      () => 0,
+    );
+  }
+  return total;
 }
 
 /** Remove what a cancelled download wrote: its files and the folders it made, never local/. */

@@ -10,6 +10,7 @@ import fs from 'node:fs/promises';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import { CHUNK_IDLE_TIMEOUT_MS, CHUNK_MAX_ATTEMPTS, DOWNLOAD_PROGRESS_INTERVAL_MS, SENDING_WINDOW_MS } from '../constants.js';
 import { REQUESTS_PER_SOURCE } from '../content/chunks.js';
+import { DiskFullError, isDiskFull } from '../disk-space.js';
 import type { Logger } from '../logger.js';
 import { ProgressMeter, type ProgressSnapshot } from '../progress.js';
 import type { RateLimiter } from '../transfer/rate-limiter.js';
@@ -124,7 +125,8 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
     clearInterval(progressTimer);
     await closeAll(files);
     await sweepSentinels(root);
-    throw err;
+    // nothing is committed: the sentinel stays absent and the chunks written so far resume later
+    throw isDiskFull(err) ? new DiskFullError(`downloading "${opts.id}"`, err) : err;
   }
 }
 

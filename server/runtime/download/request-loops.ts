@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import { IDLE_SLOT_POLL_MS } from '../constants.js';
+import { isDiskFull } from '../disk-space.js';
 import type { Logger } from '../logger.js';
 import type { TransportConnection } from '../transport/transport.js';
 import { CorruptChunkError, DownloadFailedError } from './download-errors.js';
@@ -33,10 +34,12 @@ export async function runRequestLoops(scheduler: ChunkScheduler, opts: RequestLo
     w();
   };
   const live = () => opts.peers.filter((p) => opts.connectionFor(p) !== undefined);
+  /** a failure no other peer can help with (the disk is full): every loop stops */
+  let fatal: unknown = null;
   const poll = new AbortController();
 
   const loop = async (peerId: string) => {
-    while (!scheduler.finished) {
+    while (!scheduler.finished && fatal === null) {
       opts.signal.throwIfAborted();
       const connection = opts.connectionFor(peerId);
       if (!connection) {
@@ -62,6 +65,11 @@ export async function runRequestLoops(scheduler: ChunkScheduler, opts: RequestLo
         scheduler.complete(chunk, peerId);
       } catch (err) {
         if (opts.signal.aborted) throw opts.signal.reason;
+        if (isDiskFull(err)) {
+          fatal ??= err;
+          notify();
+          return;
+        }
         const corrupt = err instanceof CorruptChunkError;
         opts.logger.warn(
           { id: opts.id, peerId, chunk: chunk.index, err: (err as Error).message },
@@ -84,6 +92,7 @@ export async function runRequestLoops(scheduler: ChunkScheduler, opts: RequestLo
   } finally {
     poll.abort(); // no idle poll outlives the download
   }
+  if (fatal !== null) throw fatal;
   if (!scheduler.finished) {
     const why = scheduler.blocked(live()) ?? 'no peer could deliver the remaining chunks';
     throw new DownloadFailedError(ErrorCode.PeersGone, `download of "${opts.id}" failed: ${why}`);

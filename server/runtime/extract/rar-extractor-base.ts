@@ -1,5 +1,6 @@
 // What DiskExtractor and StreamExtractor share: unrar may open only the
-// archive it was given (another name, i.e. the next volume, is recorded in
+// volumes of the archive it was given, by the names it derives from the first
+// (any other name, e.g. a volume that is not there, is recorded in
 // `foreignOpen` and refused), each header is matched against the preflight's
 // plan, in order, before unrar touches it, a file entry must have been created
 // as a regular file and end with exactly the bytes its header declared, the
@@ -8,6 +9,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Extractor, type SeekMethod } from 'node-unrar-js';
 import type { UnrarModule } from './rar-library.js';
+import type { VolumeFile } from './rar-volume-scan.js';
 import { ExtractError, ExtractErrorCode } from './unpacker.js';
 
 /** An entry the preflight approved, in archive order. */
@@ -19,6 +21,12 @@ export interface PlannedEntry {
   directory: boolean;
   /** declared unpacked size */
   size: number;
+  /**
+   * Set for a file stored without compression, whole in one volume, in a
+   * plain archive: where its bytes are and the CRC32 they must have, so the
+   * disk extractor can copy them itself instead of through unrar.
+   */
+  copy?: { path: string; offset: number; crc32: number };
 }
 
 /** A file unrar has open: the archive it reads, or (`output`) a file the disk extractor writes. */
@@ -39,23 +47,32 @@ export abstract class PlannedExtractor<E extends PlannedEntry> extends Extractor
   protected created = false;
   /** the first error one of the hooks hit; it wins over what unrar reports */
   failure: ExtractError | null = null;
-  /** a file other than the archive that unrar tried to open (the next volume) */
+  /** a file other than the set's volumes that unrar tried to open (a missing volume) */
   foreignOpen: string | null = null;
+  /** the volume unrar opened last, for messages */
+  volumeLabel: string;
+  private readonly volumes: Map<string, VolumeFile>;
 
+  /** `volumes`: the archive's files, first volume first (one file for a plain archive). */
   constructor(
     protected readonly lib: UnrarModule,
-    archivePath: string,
+    volumes: VolumeFile[],
     protected readonly label: string,
     password: string,
   ) {
     super(lib, password);
-    this._filePath = archivePath;
+    this.volumes = new Map(volumes.map((v) => [v.name, v]));
+    this._filePath = volumes[0]!.name;
+    this.volumeLabel = volumes[0]!.label;
     // The Emscripten glue calls back into whichever extractor is registered here.
     lib.extractor = this;
   }
 
-  /** Called once a header has matched its planned entry, before unrar extracts it. */
-  protected abstract beginEntry(entry: E): void;
+  /**
+   * Called once a header has matched its planned entry, before unrar extracts
+   * it; `false` means the subclass has produced the entry itself and unrar skips it.
+   */
+  protected abstract beginEntry(entry: E): boolean | void;
 
   /** Called when a file entry ended complete. */
   protected endFile(_entry: E): void {}
@@ -64,20 +81,24 @@ export abstract class PlannedExtractor<E extends PlannedEntry> extends Extractor
   protected archiveFailed(err: unknown, doing: 'opening' | 'reading'): void {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     const message =
-      doing === 'opening' ? `archive "${this.label}" cannot be opened: ${code}` : `reading archive "${this.label}" failed: ${code}`;
+      doing === 'opening'
+        ? `archive "${this.volumeLabel}" cannot be opened: ${code}`
+        : `reading archive "${this.volumeLabel}" failed: ${code}`;
     this.fail(ExtractErrorCode.Unreadable, message, err);
   }
 
   // ---- the callbacks unrar makes (through the Emscripten glue) to read the archive ----
 
   protected open(filename: string): number {
-    if (filename !== this._filePath) {
-      // unrar looks for the next volume; the preflight should have caught the set
+    const volume = this.volumes.get(filename);
+    if (!volume) {
+      // unrar looks for a volume the set does not have; the preflight should have caught it
       this.foreignOpen ??= filename;
       return 0;
     }
+    this.volumeLabel = volume.label;
     try {
-      const fd = openSync(filename, 'r');
+      const fd = openSync(volume.path, 'r');
       this.handles.set(fd, { fd, pos: 0, size: fstatSync(fd).size });
       return fd;
     } catch (err) {
@@ -112,8 +133,7 @@ export abstract class PlannedExtractor<E extends PlannedEntry> extends Extractor
         this.current = entry;
         this.written = 0;
         this.created = false;
-        this.beginEntry(entry);
-        return true;
+        return this.beginEntry(entry) !== false;
       },
     });
     for (const _ of files) {

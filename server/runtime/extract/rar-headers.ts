@@ -28,12 +28,27 @@ export interface ScannedEntry {
   link: LinkKind | null;
   /** the sliding-window size the decoder must allocate for it, in bytes */
   dictionaryBytes: number;
+  /** this header continues a file from the previous volume */
+  splitBefore: boolean;
+  /** the file continues in the next volume */
+  splitAfter: boolean;
+  /** stored without compression (method 0): its data area holds the content as is */
+  stored: boolean;
+  /** where its data area starts in this volume, and its length there */
+  dataOffset: number;
+  packedSize: number;
 }
 
 export interface ArchiveScan {
   format: 'rar4' | 'rar5';
-  /** one volume of a set: the scan stops at the header that says so */
+  /** one volume of a multi-volume set (main header flag, split entries, or the end header) */
   volume: boolean;
+  /** RAR 5: the main header numbers it as a later volume, so it cannot start a set */
+  laterVolume: boolean;
+  /** the set continues in another volume (the end header, or a file split after this one) */
+  moreVolumes: boolean;
+  /** a solid archive: an entry's data depends on the entries before it */
+  solid: boolean;
   /** headers are encrypted: `entries` stops where encryption starts */
   headersEncrypted: boolean;
   entries: ScannedEntry[];
@@ -162,6 +177,8 @@ const RAR5 = {
   hflSplitBefore: 0x0008,
   hflSplitAfter: 0x0010,
   mainVolume: 0x0001,
+  mainVolumeNumber: 0x0002,
+  mainSolid: 0x0004,
   endNotLastVolume: 0x0001,
   fileDirectory: 0x0001,
   fileTime: 0x0002,
@@ -181,7 +198,15 @@ const REDIR_KIND: Record<number, LinkKind> = {
 };
 
 function scanRar5(source: ByteSource): ArchiveScan {
-  const scan: ArchiveScan = { format: 'rar5', volume: false, headersEncrypted: false, entries: [] };
+  const scan: ArchiveScan = {
+    format: 'rar5',
+    volume: false,
+    laterVolume: false,
+    moreVolumes: false,
+    solid: false,
+    headersEncrypted: false,
+    entries: [],
+  };
   let pos = RAR5_SIGNATURE.length;
   while (pos < source.size) {
     // CRC32 (4 bytes) then the header size as a vint of at most 3 bytes (2 MB).
@@ -208,17 +233,22 @@ function scanRar5(source: ByteSource): ArchiveScan {
     const split = (flags & (RAR5.hflSplitBefore | RAR5.hflSplitAfter)) !== 0;
 
     if (type === RAR5.headMain) {
-      if (c.vintOrZero() & RAR5.mainVolume) return { ...scan, volume: true };
+      const archiveFlags = c.vintOrZero();
+      if (archiveFlags & RAR5.mainVolume) scan.volume = true;
+      if (archiveFlags & RAR5.mainSolid) scan.solid = true;
+      if (archiveFlags & RAR5.mainVolumeNumber && c.vintOrZero() > 0) scan.laterVolume = true;
     } else if (type === RAR5.headCrypt) {
       return { ...scan, headersEncrypted: true };
     } else if (type === RAR5.headFile) {
-      const entry = readRar5File(c, extraStart);
+      const entry = readRar5File(c, extraStart, flags, { dataOffset: pos + 4 + sizeLen + headerSize, packedSize: dataSize });
       scan.entries.push(entry);
-      if (split) return { ...scan, volume: true };
+      if (split) scan.volume = true;
+      scan.moreVolumes = entry.splitAfter;
     } else if (type === RAR5.headService) {
-      if (split) return { ...scan, volume: true };
+      if (split) scan.volume = true;
     } else if (type === RAR5.headEnd) {
-      return (c.vintOrZero() & RAR5.endNotLastVolume) !== 0 ? { ...scan, volume: true } : scan;
+      if ((c.vintOrZero() & RAR5.endNotLastVolume) !== 0) scan.volume = scan.moreVolumes = true;
+      return scan;
     }
     const next = pos + 4 + sizeLen + headerSize + dataSize;
     if (next > source.size) throw damaged('data area runs past the end of the file');
@@ -227,7 +257,7 @@ function scanRar5(source: ByteSource): ArchiveScan {
   return scan;
 }
 
-function readRar5File(c: Cursor, extraStart: number): ScannedEntry {
+function readRar5File(c: Cursor, extraStart: number, headerFlags: number, data: { dataOffset: number; packedSize: number }): ScannedEntry {
   const fileFlags = c.vint();
   const unpackedSize = c.vint();
   const attributes = c.vint();
@@ -260,6 +290,11 @@ function readRar5File(c: Cursor, extraStart: number): ScannedEntry {
     link,
     // bits 10-13: 128 KiB << N (unrar 6 reads nothing more of it)
     dictionaryBytes: directory ? 0 : 128 * 1024 * 2 ** ((compression >> 10) & 0x0f),
+    splitBefore: (headerFlags & RAR5.hflSplitBefore) !== 0,
+    splitAfter: (headerFlags & RAR5.hflSplitAfter) !== 0,
+    // bits 7-9: the method, 0 = store
+    stored: ((compression >> 7) & 0x07) === 0,
+    ...data,
   };
 }
 
@@ -279,6 +314,7 @@ const RAR4 = {
   headEnd: 0x7b,
   longBlock: 0x8000,
   mainVolume: 0x0001,
+  mainSolid: 0x0008,
   mainPassword: 0x0080,
   endNextVolume: 0x0001,
   fileSplitBefore: 0x0001,
@@ -289,10 +325,19 @@ const RAR4 = {
   fileUnicode: 0x0200,
   hostWin32: 2,
   hostUnix: 3,
+  methodStore: 0x30,
 } as const;
 
 function scanRar4(source: ByteSource): ArchiveScan {
-  const scan: ArchiveScan = { format: 'rar4', volume: false, headersEncrypted: false, entries: [] };
+  const scan: ArchiveScan = {
+    format: 'rar4',
+    volume: false,
+    laterVolume: false,
+    moreVolumes: false,
+    solid: false,
+    headersEncrypted: false,
+    entries: [],
+  };
   let pos = RAR4_SIGNATURE.length;
   let seenMain = false;
   while (pos < source.size) {
@@ -318,17 +363,23 @@ function scanRar4(source: ByteSource): ArchiveScan {
       const large = (flags & RAR4.fileLarge) !== 0;
       if (large && headSize < 40) throw damaged('file header too short');
       dataSize = header.readUInt32LE(7) + (large ? header.readUInt32LE(32) * 2 ** 32 : 0);
-      if (type === RAR4.headFile) scan.entries.push(readRar4File(header, flags));
-      if (flags & (RAR4.fileSplitBefore | RAR4.fileSplitAfter)) return { ...scan, volume: true };
+      if (type === RAR4.headFile) {
+        const entry = readRar4File(header, flags, { dataOffset: pos + headSize, packedSize: dataSize });
+        scan.entries.push(entry);
+        scan.moreVolumes = entry.splitAfter;
+      }
+      if (flags & (RAR4.fileSplitBefore | RAR4.fileSplitAfter)) scan.volume = true;
     } else if (flags & RAR4.longBlock) {
       if (headSize < 11) throw damaged('header too short');
       dataSize = header.readUInt32LE(7);
     }
     if (type === RAR4.headMain) {
-      if (flags & RAR4.mainVolume) return { ...scan, volume: true };
+      if (flags & RAR4.mainVolume) scan.volume = true;
+      if (flags & RAR4.mainSolid) scan.solid = true;
       if (flags & RAR4.mainPassword) return { ...scan, headersEncrypted: true };
     } else if (type === RAR4.headEnd) {
-      return flags & RAR4.endNextVolume ? { ...scan, volume: true } : scan;
+      if (flags & RAR4.endNextVolume) scan.volume = scan.moreVolumes = true;
+      return scan;
     }
     const next = pos + headSize + dataSize;
     if (next > source.size) throw damaged('data area runs past the end of the file');
@@ -337,7 +388,7 @@ function scanRar4(source: ByteSource): ArchiveScan {
   return scan;
 }
 
-function readRar4File(header: Buffer, flags: number): ScannedEntry {
+function readRar4File(header: Buffer, flags: number, data: { dataOffset: number; packedSize: number }): ScannedEntry {
   const large = (flags & RAR4.fileLarge) !== 0;
   const hostOs = header.readUInt8(15);
   const crc = header.readUInt32LE(16);
@@ -360,5 +411,9 @@ function readRar4File(header: Buffer, flags: number): ScannedEntry {
     link: linkFromAttributes(host, attributes),
     // flag bits 5-7: 64 KiB << N; 7 marks a directory
     dictionaryBytes: directory ? 0 : 64 * 1024 * 2 ** ((flags & RAR4.fileDirMask) >> 5),
+    splitBefore: (flags & RAR4.fileSplitBefore) !== 0,
+    splitAfter: (flags & RAR4.fileSplitAfter) !== 0,
+    stored: header.readUInt8(25) === RAR4.methodStore,
+    ...data,
   };
 }

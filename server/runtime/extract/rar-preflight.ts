@@ -2,19 +2,24 @@
 // all. Two independent readings must both pass: our own header scan (sees
 // volumes, encryption and link records the library hides) and the library's
 // listing (the names it will actually ask to create). Any link, unsafe name,
-// volume, or encryption without a password refuses the whole archive.
-import path from 'node:path';
+// missing or mismatched volume, or encryption without a password refuses the
+// whole archive. A multi-volume set is one archive: both readings go through
+// all of its volumes (rar-volume-scan.ts).
 import { checkEntryPath } from './extract-entry-path.js';
 import { DiskExtractor, type PlannedEntry } from './rar-disk-extractor.js';
-import { openFileSource, RarScanError, scanRarArchive, type ArchiveScan } from './rar-headers.js';
+import { openFileSource, RarScanError, scanRarArchive, type ArchiveScan, type ScannedEntry } from './rar-headers.js';
 import { fromLibraryError, type UnrarModule } from './rar-library.js';
+import { scanVolumeSet, volumeMissing, type ArchiveSet, type SetScan, type VolumeFile } from './rar-volume-scan.js';
 import { ExtractError, ExtractErrorCode } from './unpacker.js';
 
 export interface ArchivePlan {
-  path: string;
-  /** printable base name for messages */
+  /** the archive's files, first volume first */
+  volumes: VolumeFile[];
+  /** printable name for messages (the first volume's) */
   label: string;
   entries: PlannedEntry[];
+  /** our own reading of the same entries, in the same order (CRC32 of split files joined) */
+  scanned: ScannedEntry[];
   /** sum of the declared sizes of its files */
   bytes: number;
   /** whether a password is needed, so a BAD_DATA can be blamed on it */
@@ -28,36 +33,36 @@ const LINK_TEXT = {
   file_copy: 'is a reference to another file',
 } as const;
 
-export function planArchive(lib: UnrarModule, archivePath: string, password: string | undefined, maxDictionaryBytes: number): ArchivePlan {
-  const label = path.basename(archivePath);
-  const scan = scanArchive(archivePath, label);
+export function planArchive(lib: UnrarModule, set: ArchiveSet, password: string | undefined, maxDictionaryBytes: number): ArchivePlan {
+  const label = set.label;
+  const scan = scanVolumeSet(set, (v) => scanArchive(v.path, v.label));
   const encrypted = scan.headersEncrypted || scan.entries.some((e) => e.encrypted);
   checkScan(scan, label, password, maxDictionaryBytes);
 
   // listing only: nothing is created, so there is no destination to give it
-  const extractor = new DiskExtractor(lib, archivePath, label, '/nonexistent', password ?? '', { onBytes() {} });
-  let listing: ReturnType<DiskExtractor['listHeaders']>;
+  const extractor = new DiskExtractor(lib, set.volumes, label, '/nonexistent', password ?? '', { onBytes() {} });
+  let headers: ReturnType<DiskExtractor['listHeaders']>;
   try {
-    listing = extractor.listHeaders();
+    headers = extractor.listHeaders();
   } catch (err) {
-    if (extractor.foreignOpen !== null) throw multivolume(label);
-    throw extractor.failure ?? fromLibraryError(err, { archive: label, triedPassword: encrypted && !!password });
+    if (extractor.foreignOpen !== null) throw volumeMissing(set, extractor.foreignOpen);
+    throw extractor.failure ?? fromLibraryError(err, { archive: extractor.volumeLabel, triedPassword: encrypted && !!password });
   } finally {
     extractor.dispose();
   }
-  if (listing.volume || extractor.foreignOpen !== null) throw multivolume(label);
-  if (!scan.headersEncrypted && scan.entries.length !== listing.headers.length) {
+  if (extractor.foreignOpen !== null) throw volumeMissing(set, extractor.foreignOpen);
+  if (!scan.headersEncrypted && scan.entries.length !== headers.length) {
     // The two readers disagree: one of them is being fooled, so trust neither.
     throw new ExtractError(
       ExtractErrorCode.Damaged,
-      `archive "${label}": its headers list ${scan.entries.length} entries to one reader and ${listing.headers.length} to another`,
+      `archive "${label}": its headers list ${scan.entries.length} entries to one reader and ${headers.length} to another`,
       { archive: label },
     );
   }
 
   const entries: PlannedEntry[] = [];
   let bytes = 0;
-  for (const header of listing.headers) {
+  for (const header of headers) {
     const checked = checkEntryPath(header.name);
     if (!checked.ok) throw unsafe(label, header.name, checked.detail);
     if (header.flags.encrypted && !password) throw encryptedError(label);
@@ -68,10 +73,23 @@ export function planArchive(lib: UnrarModule, archivePath: string, password: str
         entry: header.name,
       });
     }
-    entries.push({ name: header.name, segments: checked.segments, directory: header.flags.directory, size });
+    const scanned = scan.entries[entries.length];
+    const copy =
+      scanned &&
+      !scan.solid &&
+      !encrypted &&
+      scanned.stored &&
+      !header.flags.directory &&
+      scanned.crc32 !== null &&
+      size > 0 &&
+      scanned.unpackedSize === size &&
+      scanned.packedSize === size
+        ? { path: set.volumes[scanned.volume]!.path, offset: scanned.dataOffset, crc32: scanned.crc32 }
+        : undefined;
+    entries.push({ name: header.name, segments: checked.segments, directory: header.flags.directory, size, ...(copy ? { copy } : {}) });
     bytes += size;
   }
-  return { path: archivePath, label, entries, bytes, encrypted };
+  return { volumes: set.volumes, label, entries, scanned: scan.entries, bytes, encrypted };
 }
 
 function scanArchive(archivePath: string, label: string): ArchiveScan {
@@ -96,8 +114,7 @@ function scanArchive(archivePath: string, label: string): ArchiveScan {
   }
 }
 
-function checkScan(scan: ArchiveScan, label: string, password: string | undefined, maxDictionaryBytes: number): void {
-  if (scan.volume) throw multivolume(label);
+function checkScan(scan: SetScan, label: string, password: string | undefined, maxDictionaryBytes: number): void {
   for (const entry of scan.entries) {
     if (entry.link) throw unsafe(label, entry.name, LINK_TEXT[entry.link]);
     const checked = checkEntryPath(entry.name);
@@ -121,14 +138,6 @@ function checkScan(scan: ArchiveScan, label: string, password: string | undefine
       });
     }
   }
-}
-
-function multivolume(label: string): ExtractError {
-  return new ExtractError(
-    ExtractErrorCode.Multivolume,
-    `archive "${label}" is one volume of a multi-volume set, which cannot be extracted`,
-    { archive: label },
-  );
 }
 
 function encryptedError(label: string): ExtractError {

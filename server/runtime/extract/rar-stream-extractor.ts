@@ -1,5 +1,5 @@
-// Gives unrar its I/O for a streamed extraction: it may read only the archive
-// it was given (never a sibling volume), and what it "writes" goes to a sink
+// Gives unrar its I/O for a streamed extraction: it may read only the volumes
+// of the archive it was given (never any other file), and what it "writes" goes to a sink
 // (the ring to the main thread), never to the disk. As in DiskExtractor, each
 // header is matched against the preflight's plan before unrar touches it, an
 // entry may receive no more bytes than its header declared, and it must end
@@ -8,6 +8,7 @@
 import type { SeekMethod } from 'node-unrar-js';
 import { PlannedExtractor, type PlannedEntry } from './rar-extractor-base.js';
 import type { UnrarModule } from './rar-library.js';
+import type { VolumeFile } from './rar-volume-scan.js';
 import { ExtractError, ExtractErrorCode } from './unpacker.js';
 
 /** A planned entry with the CRC32 its header carries (null when it has none, e.g. BLAKE2 only). */
@@ -29,11 +30,11 @@ const OUTPUT_FD = 0x3fff_fff0;
 export class StreamExtractor extends PlannedExtractor<StreamEntry> {
   constructor(
     lib: UnrarModule,
-    archivePath: string,
+    volumes: VolumeFile[],
     label: string,
     private readonly sink: EntrySink,
   ) {
-    super(lib, archivePath, label, '');
+    super(lib, volumes, label, '');
   }
 
   protected beginEntry(entry: StreamEntry): void {

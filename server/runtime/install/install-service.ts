@@ -10,6 +10,7 @@
 import type { ErrorInfo, OperationKind } from '../../../shared/api.js';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import type { PeerEvent } from '../../../shared/events.js';
+import { requireSpace, statfsSpace, type DiskSpace } from '../disk-space.js';
 import { ProgressMeter } from '../progress.js';
 import { LanspreadError, toErrorInfo } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -17,6 +18,7 @@ import type { OperationHandle, OperationRegistry } from '../operations.js';
 import { pauseHookFromEnv, type Checkpoint, type CheckpointHook } from './install-checkpoints.js';
 import { clearIntent, writeIntent, type IntentKind, type Phase } from './intent-journal.js';
 import { fsyncTree, isRealDir } from './owned-dir.js';
+import { declaredSize } from '../extract/rar-declared-size.js';
 import { recoverAll, recoverGame, type RecoveryReport } from './recovery.js';
 import {
   backUpLocal,
@@ -55,9 +57,13 @@ export interface InstallServiceDeps {
   unpacker: Unpacker;
   emit: (event: PeerEvent) => void;
   setLastError: (id: string, error: ErrorInfo | null) => void;
+  /** `local/` was replaced by an install from the archives, or removed (a streamed version no longer applies) */
+  localReplaced?: (id: string) => Promise<void>;
   logger: Logger;
   /** called at every checkpoint (tests); default: the LANSPREAD_TEST_PAUSE_AT switch */
   checkpoint?: CheckpointHook;
+  /** free space of the game dir's file system; default statfs */
+  space?: DiskSpace;
 }
 
 /** One started transaction: what it needs to write its intents and report. */
@@ -97,6 +103,8 @@ export class InstallService {
       if (update) await checkFree(l.backup);
       const archives = await findArchives(l.root);
       if (archives.length === 0) throw new LanspreadError(InstallErrorCode.NoArchives, `"${id}" has no .eti or .rar archive to install`);
+      // an update keeps the old install until the new one is in place: it is already counted as used
+      await requireSpace(this.deps.space ?? statfsSpace, l.root, declaredSize(archives), `install "${id}"`);
       return { update, archives };
     });
     const run = this.newRun(begun, prep.update ? 'update' : 'install');
@@ -227,6 +235,7 @@ export class InstallService {
     }
     // the new install is in place: from here on nothing is a failed install
     await this.finish(run, 'promoting:done', () => cleanUpInstall(l, run.ctx));
+    await this.forgetStreamedVersion(id);
     this.deps.logger.info({ id }, 'installed');
     this.deps.emit({ type: 'InstallGameFinished', id });
   }
@@ -266,6 +275,7 @@ export class InstallService {
       return;
     }
     await this.finish(run, 'moving:done', () => rollForwardUninstall(l, 'deleting', run.ctx), 'deleting');
+    await this.forgetStreamedVersion(id);
     this.deps.logger.info({ id }, 'uninstalled');
     this.deps.emit({ type: 'UninstallGameFinished', id });
   }
@@ -298,6 +308,14 @@ export class InstallService {
       await clearIntent(this.deps.stateDir, run.id);
     } catch (err) {
       this.deps.logger.warn({ id: run.id, err: (err as Error).message }, 'cleanup after the operation failed; recovery finishes it');
+    }
+  }
+
+  private async forgetStreamedVersion(id: string): Promise<void> {
+    try {
+      await this.deps.localReplaced?.(id);
+    } catch (err) {
+      this.deps.logger.warn({ id, err: (err as Error).message }, 'cannot drop the streamed version record');
     }
   }
 

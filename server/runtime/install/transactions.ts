@@ -15,6 +15,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode, InstallErrorCode } from '../../../shared/error-codes.js';
+import { archiveFiles } from '../extract/rar-volumes.js';
 import { INSTALL_DIR, SENTINEL_FILE } from '../constants.js';
 import { LanspreadError } from '../errors.js';
 import { fsyncDir, isErrno } from '../fs-util.js';
@@ -102,7 +103,10 @@ export async function checkDownloaded(l: GameLayout): Promise<void> {
   }
 }
 
-/** The archives of a game: `*.eti` and `*.rar` outside `local/` and dot-folders, sorted by path. */
+/**
+ * The archives of a game: `*.eti` and `*.rar` (with the old-style volumes
+ * `*.r00` … of a multi-volume set) outside `local/` and dot-folders, sorted by path.
+ */
 export async function findArchives(root: string): Promise<string[]> {
   const found: string[] = [];
   const walk = async (rel: string): Promise<void> => {
@@ -112,14 +116,14 @@ export async function findArchives(root: string): Promise<string[]> {
       if (entry.isDirectory()) {
         if (entry.name.startsWith('.') || (rel === '' && entry.name === INSTALL_DIR)) continue;
         await walk(childRel);
-      } else if (entry.isFile() && /\.(eti|rar)$/i.test(entry.name) && !entry.name.startsWith('.')) {
+      } else if (entry.isFile() && !entry.name.startsWith('.')) {
         found.push(childRel);
       }
     }
   };
   await walk('');
-  found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return found.map((rel) => path.join(root, rel));
+  const archives = archiveFiles(found).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return archives.map((rel) => path.join(root, rel));
 }
 
 /** `local/` is absent or a real folder; anything else there blocks an install. */

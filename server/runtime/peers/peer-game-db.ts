@@ -66,6 +66,20 @@ export class PeerGameDB {
     return out;
   }
 
+  /**
+   * The size the peers holding `version` announce for the game: the smallest
+   * (a peer can only make a space check pass early by lying, never fail it;
+   * the exact check follows the validated file list). Null when none does.
+   */
+  announcedSize(id: string, version: string): number | null {
+    let size: number | null = null;
+    for (const record of this.peers.values()) {
+      const g = record.games.get(id);
+      if (g?.downloaded && g.eti_version === version) size = size === null ? g.size : Math.min(size, g.size);
+    }
+    return size;
+  }
+
   /** Newest version announced by any peer. */
   latestVersion(id: string): string | null {
     return newestVersion([...this.peers.values()].map((r) => r.games.get(id)?.eti_version));

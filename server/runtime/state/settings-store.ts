@@ -2,7 +2,7 @@
 // Precedence at start: command-line flag > environment > saved settings > default.
 import path from 'node:path';
 import fs from 'node:fs/promises';
-import type { Settings, SettingsPatch } from '../../../shared/api.js';
+import type { SettingsPatch, StoredSettings } from '../../../shared/api.js';
 import { InvalidSettingsError } from '../errors.js';
 import { readJsonFile, writeFileAtomic } from '../fs-util.js';
 
@@ -23,7 +23,7 @@ export class SettingsStore {
     }
   }
 
-  async save(settings: Settings): Promise<void> {
+  async save(settings: StoredSettings): Promise<void> {
     await writeFileAtomic(this.file, `${JSON.stringify(settings, null, 2)}\n`);
   }
 }

@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { checkEntryPath } from '../extract/extract-entry-path.js';
+import { DiskFullError, isDiskFull } from '../disk-space.js';
 import { isErrno } from '../fs-util.js';
 import { protocolError } from './errors.js';
 
@@ -47,9 +48,13 @@ export class FileSink {
   async write(bytes: Uint8Array): Promise<void> {
     if (!this.file) throw protocolError('data outside a file');
     let done = 0;
-    while (done < bytes.length) {
-      const { bytesWritten } = await this.file.write(bytes, done, bytes.length - done, this.position + done);
-      done += bytesWritten;
+    try {
+      while (done < bytes.length) {
+        const { bytesWritten } = await this.file.write(bytes, done, bytes.length - done, this.position + done);
+        done += bytesWritten;
+      }
+    } catch (err) {
+      throw isDiskFull(err) ? new DiskFullError('receiving a streamed install', err) : err;
     }
     this.position += bytes.length;
   }

@@ -16,6 +16,7 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { WireErrorCode, type StreamControl, type WireAnswer } from '../../../shared/wire.js';
 import { ExtractError, ExtractErrorCode } from '../extract/unpacker.js';
+import { archiveFiles } from '../extract/rar-volumes.js';
 import { startStreamExtraction, type StreamExtraction, type StreamExtractionOptions } from '../extract/rar-stream-extraction.js';
 import type { StreamRecord } from '../extract/rar-stream-protocol.js';
 import type { Logger } from '../logger.js';
@@ -241,12 +242,11 @@ function until<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 /**
  * The archives of a served game, in the install's order: `*.eti` and `*.rar`
- * outside dot-folders, sorted by path (as findArchives in install/transactions.ts).
+ * (with old-style volumes `*.r00` …) outside dot-folders, sorted by path (as
+ * findArchives in install/transactions.ts).
  */
 export function archivesOf(paths: string[]): string[] {
-  return paths
-    .filter((p) => /\.(eti|rar)$/i.test(p) && !p.split('/').some((s) => s.startsWith('.')))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return archiveFiles(paths.filter((p) => !p.split('/').some((s) => s.startsWith('.')))).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**

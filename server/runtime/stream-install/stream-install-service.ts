@@ -6,7 +6,6 @@
 // start(); once started, the operation reports progress, emits its events and
 // sets lastError when every peer failed. A cancel or a shutdown rolls back
 // and reports nothing as failed.
-import { statfs } from 'node:fs/promises';
 import type { ErrorInfo } from '../../../shared/api.js';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import type { PeerEvent } from '../../../shared/events.js';
@@ -17,7 +16,7 @@ import type { RateLimiter } from '../transfer/rate-limiter.js';
 import { LanspreadError, ShutdownError, toErrorInfo } from '../errors.js';
 import { recoverGame } from '../install/recovery.js';
 import { gameLayout, InstallErrorCode } from '../install/transactions.js';
-import { ExtractErrorCode } from '../extract/unpacker.js';
+import { requireSpace, statfsSpace, type DiskSpace } from '../disk-space.js';
 import type { Catalog } from '../library/catalog.js';
 import type { Logger } from '../logger.js';
 import type { OperationHandle, OperationRegistry } from '../operations.js';
@@ -40,12 +39,16 @@ export interface StreamInstallServiceDeps {
   emit: (event: PeerEvent) => void;
   setLastError: (id: string, error: ErrorInfo | null) => void;
   onPeerBytes: (peerId: string, bytes: number) => void;
+  /** the streamed tree has become `local/`: it holds `version` (recorded in the state dir) */
+  installed?: (id: string, version: string) => Promise<void>;
   logger: Logger;
   /** an attempt fails when its sender sends nothing for this long; default 30 s */
   stallTimeoutMs?: number;
   /** a peer that answered `busy` is asked again after this long, at most `busyRetries` times; default 2 s, 5 */
   busyRetryMs?: number;
   busyRetries?: number;
+  /** free space of the game dir's file system; default statfs */
+  space?: DiskSpace;
 }
 
 const PROGRESS_INTERVAL_MS = 200;
@@ -76,6 +79,9 @@ export class StreamInstallService {
         );
       }
       await checkStreamTarget(gameLayout(gameDir, id));
+      // the extracted size is known only once a sender has begun; what the sources announce (the archives) is a floor
+      const announced = this.deps.network.db.announcedSize(id, version);
+      if (announced !== null) await requireSpace(this.space, gameLayout(gameDir, id).root, announced, `install "${id}"`);
     } catch (err) {
       await op.end();
       throw err;
@@ -131,6 +137,7 @@ export class StreamInstallService {
         await this.receive(id, peerId, version, attempt.destDir, op);
         op.update({ phase: 'promoting', peers: 0 });
         await attempt.promote();
+        await this.recordVersion(id, version);
       } catch (err) {
         const clean = await attempt.rollBack();
         if (op.signal.aborted) {
@@ -178,7 +185,7 @@ export class StreamInstallService {
       expectVersion: version,
       ...(this.deps.stallTimeoutMs ? { stallTimeoutMs: this.deps.stallTimeoutMs } : {}),
       onBegin: async (begin: StreamBegin) => {
-        await checkSpace(destDir, begin.bytes_total);
+        await requireSpace(this.space, destDir, begin.bytes_total, `install "${id}"`);
         meter = new ProgressMeter(begin.bytes_total);
         report(true);
       },
@@ -190,6 +197,19 @@ export class StreamInstallService {
       },
     });
     report(true);
+  }
+
+  /** The install is in place: a failure to record its version is logged, not a failed install. */
+  private async recordVersion(id: string, version: string): Promise<void> {
+    try {
+      await this.deps.installed?.(id, version);
+    } catch (err) {
+      this.deps.logger.warn({ id, version, err: (err as Error).message }, 'cannot record the streamed version');
+    }
+  }
+
+  private get space(): DiskSpace {
+    return this.deps.space ?? statfsSpace;
   }
 
   /** Cancelled or stopped by shutdown: rolled back already; nothing is reported as failed. */
@@ -229,14 +249,5 @@ export class StreamInstallService {
       const timer = setTimeout(done, ms);
       signal.addEventListener('abort', done, { once: true });
     });
-  }
-}
-
-/** Refuse before writing when the files cannot fit (the staging's file system). */
-async function checkSpace(dir: string, bytes: number): Promise<void> {
-  const fs = await statfs(dir);
-  const free = fs.bavail * fs.bsize;
-  if (free < bytes) {
-    throw new LanspreadError(ExtractErrorCode.NoSpace, `not enough free space: the game needs ${bytes} bytes, ${free} are free`);
   }
 }

@@ -99,7 +99,7 @@ describe('streaming extraction', () => {
     ['rar5_hardlink.rar', 'archive_unsafe_entry'],
     ['rar5_encrypted.rar', 'archive_encrypted'],
     ['rar4_encrypted.rar', 'archive_encrypted'],
-    ['rar5_multiarchive.part01.rar', 'archive_multivolume'],
+    ['rar5_multiarchive.part01.rar', 'archive_volume_missing'],
     ['rar5_sfx.exe', 'archive_unsupported'],
   ])('%s is refused (%s) by the preflight, before any record', async (name, code) => {
     const x = startStreamExtraction(archive(name));
@@ -110,6 +110,37 @@ describe('streaming extraction', () => {
     expect(got.error?.code).toBe(code);
     // the message names the archive by its label, not the path the worker opened
     expect(got.error?.message).toContain(name);
+  });
+
+  it('a multi-volume set streams as one archive, opened through pinned paths, each split file with the CRC32 of its last part', async () => {
+    // as the sender does: the worker reads /proc/self/fd links; the served names tell it the volumes
+    const handles = await Promise.all(Array.from({ length: 8 }, (_, i) => fs.open(rarFixture(`rar5_multiarchive.part0${i + 1}.rar`), 'r')));
+    try {
+      const volumes = handles.map((h, i) => ({ path: `/proc/self/fd/${h.fd}`, label: `sub/alpha.part0${i + 1}.rar` }));
+      const got = await drain(startStreamExtraction(volumes));
+      expect(got.error).toBeNull();
+      const bin = 'home/antek/temp/build/unrar5/libarchive/bin';
+      // libarchive's test_read_format_rar5 multiarchive_extr_all asserts these CRC32s
+      expect(Object.fromEntries([...got.files].map(([p, f]) => [p, f.actual]))).toEqual({
+        [`${bin}/bsdcat_test`]: '35277473',
+        [`${bin}/bsdtar_test`]: 'e59665f8',
+      });
+      for (const [p, f] of got.files) expect(f.crc32, p).toBe(f.actual);
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+    }
+  });
+
+  it('a multi-volume set with a volume missing is refused before any record, naming it', async () => {
+    const volumes = [1, 2, 3, 5, 6, 7, 8].map((n) => ({
+      path: rarFixture(`rar5_multiarchive.part0${n}.rar`),
+      label: `alpha.part0${n}.rar`,
+    }));
+    const x = startStreamExtraction(volumes);
+    await expect(x.plan).rejects.toMatchObject({ code: 'archive_volume_missing' });
+    const got = await drain(x);
+    expect(got.records).toBe(0);
+    expect(got.error?.message).toContain('"alpha.part04.rar" is missing');
   });
 
   it('a consumer that stops reading blocks the worker with at most the ring queued; then everything arrives', async () => {

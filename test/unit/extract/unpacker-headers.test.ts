@@ -42,8 +42,26 @@ describe('scanRarArchive (RAR 5)', () => {
         encrypted: false,
         link: null,
         dictionaryBytes: 128 * 1024,
+        splitBefore: false,
+        splitAfter: false,
+        stored: true,
+        dataOffset: expect.any(Number),
+        packedSize: 5,
       },
-      { name: 'dir', directory: true, unpackedSize: 0, crc32: 0, encrypted: false, link: null, dictionaryBytes: 0 },
+      {
+        name: 'dir',
+        directory: true,
+        unpackedSize: 0,
+        crc32: 0,
+        encrypted: false,
+        link: null,
+        dictionaryBytes: 0,
+        splitBefore: false,
+        splitAfter: false,
+        stored: true,
+        dataOffset: expect.any(Number),
+        packedSize: 0,
+      },
     ]);
   });
 

@@ -94,10 +94,11 @@ describe('API schemas and docs', () => {
       name: 'n',
       uploadLimit: 0,
       downloadLimit: 0,
+      freeBytes: null,
       secret: 's',
     });
     const res = await app.inject('/api/settings');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ gameDir: '/x', name: 'n', uploadLimit: 0, downloadLimit: 0 });
+    expect(res.json()).toEqual({ gameDir: '/x', name: 'n', uploadLimit: 0, downloadLimit: 0, freeBytes: null });
   });
 });

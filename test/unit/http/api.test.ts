@@ -49,6 +49,7 @@ describe('API', () => {
         'lastError',
         'latestVersion',
         'name',
+        'noSpace',
         'operation',
         'peers',
         'size',
@@ -97,7 +98,13 @@ describe('API', () => {
 
   it('GET/PUT /api/settings validates the game dir and rescans a new one', async () => {
     const { app, gameDir } = await startTestApp();
-    expect((await app.inject('/api/settings')).json()).toEqual({ gameDir, name: 'test-node', uploadLimit: 0, downloadLimit: 0 });
+    expect((await app.inject('/api/settings')).json()).toEqual({
+      gameDir,
+      name: 'test-node',
+      uploadLimit: 0,
+      downloadLimit: 0,
+      freeBytes: expect.any(Number),
+    });
     const missing = await app.inject({ method: 'PUT', url: '/api/settings', payload: { gameDir: '/does/not/exist' } });
     expect(missing.statusCode).toBe(400);
     expect(missing.json().error).toEqual({ code: 'invalid_settings', message: 'game dir /does/not/exist does not exist' });

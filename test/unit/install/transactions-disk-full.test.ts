@@ -1,15 +1,14 @@
 // Disk full (scenario I7): the game dir on a 3 MiB tmpfs, an archive that
-// expands to ~240 MB, the real RAR unpacker. Both the up-front refusal (the
-// declared sizes exceed the free space) and a real ENOSPC in the middle of the
-// extraction (free-space check off) must end with a clear lastError, the old
-// install byte for byte, no staging, no intent, and the space given back.
+// expands to ~240 MB, the real RAR unpacker. The up-front refusal (the
+// declared sizes exceed the free space the real statfs reports) answers the
+// request with not_enough_space naming both figures and changes nothing; a real
+// ENOSPC in the middle of the extraction (free-space checks off) ends with a
+// clear lastError. Both leave the old install byte for byte, no staging, no
+// intent, and the space given back.
 // Needs root to mount; skipped with a message otherwise.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { intentPath } from '../../../server/runtime/install/intent-journal.js';
 import { RarUnpacker } from '../../../server/runtime/extract/rar-unpacker.js';
 import { PeerRuntime } from '../../../server/runtime/runtime.js';
@@ -17,32 +16,10 @@ import { silentLogger } from '../../../server/runtime/logger.js';
 import { rarFixture } from '../../helpers/fixtures.js';
 import { testCatalog } from '../../helpers/runtime.js';
 import { exists, tempDir, waitFor, writeFiles } from '../../helpers/temp-dir.js';
-import { skipTest } from '../../helpers/skip.js';
+import { freeBytes, smallDisk } from '../../helpers/small-disk.js';
 
-const run = promisify(execFile);
 const OLD: Record<string, string> = { 'game.exe': 'old binary', 'data/one.map': 'old map' };
 const BIG = 'rar_ppmd_lzss_conversion.rar'; // 176 KB that expands to 241,647,978 bytes
-
-/** Mount a small tmpfs; null (and the reason) when this machine does not allow it. */
-async function smallDisk(ctx: TestContext): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lanspread-small-disk-'));
-  try {
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dir]);
-  } catch (err) {
-    await fs.rmdir(dir);
-    skipTest(ctx, `cannot mount a small tmpfs here (needs root): ${(err as Error).message.split('\n')[0]}`);
-  }
-  ctx.onTestFinished(async () => {
-    await run('umount', [dir]).catch(() => run('umount', ['-l', dir]));
-    await fs.rmdir(dir);
-  });
-  return dir;
-}
-
-async function freeBytes(dir: string): Promise<number> {
-  const st = await fs.statfs(dir);
-  return st.bavail * st.bsize;
-}
 
 async function tree(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -79,20 +56,34 @@ describe('install onto a full disk', () => {
       library: { watch: false },
       network: false,
       unpacker: new RarUnpacker({ checkFreeSpace }),
+      // off: the node's own check, so the extraction really runs into the full disk
+      ...(checkFreeSpace ? {} : { diskSpace: { free: async () => Number.MAX_SAFE_INTEGER } }),
     });
     try {
       let minFree = Infinity;
       const sampler = setInterval(() => void freeBytes(disk).then((f) => (minFree = Math.min(minFree, f))), 5);
-      await runtime.execute({ type: 'InstallGame', id: 'alpha' });
-      await runtime.execute({ type: 'InstallGame', id: 'bravo' });
+      const refusals: unknown[] = [];
+      for (const id of ['alpha', 'bravo']) {
+        await runtime.execute({ type: 'InstallGame', id }).catch((err: unknown) => refusals.push(err));
+      }
       await waitFor(() => (runtime.listOperations().length === 0 ? true : undefined), 60_000, 'both installs to end');
       clearInterval(sampler);
       await runtime.rescan();
 
-      for (const id of ['alpha', 'bravo']) {
-        const error = runtime.game(id).lastError;
-        expect(error?.code, id).toBe('extract_no_space');
-        expect(error?.message, id).toMatch(/space/i);
+      for (const [i, id] of ['alpha', 'bravo'].entries()) {
+        if (checkFreeSpace) {
+          // refused when asked: 230 MiB against what the tmpfs has
+          const refusal = refusals[i] as { code?: string; message?: string };
+          expect(refusal?.code, id).toBe('not_enough_space');
+          expect(refusal?.message, id).toMatch(
+            /^not enough free space to install "\w+": it needs 230 MiB, the disk has [\d.]+ (KiB|MiB) free$/,
+          );
+          expect(runtime.game(id).lastError, id).toBeNull();
+        } else {
+          const error = runtime.game(id).lastError;
+          expect(error?.code, id).toBe('extract_no_space');
+          expect(error?.message, id).toMatch(/space/i);
+        }
         expect(await exists(path.join(disk, id, '.local.installing')), `${id} staging`).toBe(false);
         expect(await exists(path.join(disk, id, '.local.backup')), `${id} backup`).toBe(false);
         expect(await exists(intentPath(stateDir, id)), `${id} intent`).toBe(false);

@@ -5,13 +5,17 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { PeerEvent } from '../../../shared/events.js';
 import { RarUnpacker } from '../../../server/runtime/extract/rar-unpacker.js';
+import { STREAMED_VERSION_FILE } from '../../../server/runtime/stream-install/streamed-version.js';
 import { MemoryNetwork } from '../../../server/runtime/transport/memory-transport.js';
 import { rarFixture } from '../../helpers/fixtures.js';
 import { startMemoryNode } from '../../helpers/peers.js';
+import { startTestRuntime } from '../../helpers/runtime.js';
 import { makeGame, tempDir, waitFor } from '../../helpers/temp-dir.js';
+import { hasUpdate } from '../../../web/src/lib/library.js';
 
 async function seed(net: MemoryNetwork, port: number, fixture: string, extra: Partial<Parameters<typeof startMemoryNode>[0]> = {}) {
   const gameDir = await tempDir();
@@ -90,5 +94,62 @@ describe('streamed install (in-memory transport)', () => {
     const end = await ended(seen);
     expect(end).toMatchObject({ type: 'InstallGameFailed', error: { code: 'archive_unsafe_entry' } });
     await expect(fs.access(path.join(r.gameDir, 'alpha'))).rejects.toThrow();
+  });
+
+  it('a multi-volume set streams as one archive; the game then knows its version, also after a restart, without being downloaded', async () => {
+    const net = new MemoryNetwork();
+    const senderDir = await tempDir();
+    const parts: Record<string, Buffer> = {};
+    for (let n = 1; n <= 8; n++) parts[`alpha.part0${n}.rar`] = await fs.readFile(rarFixture(`rar5_multiarchive.part0${n}.rar`));
+    await makeGame(senderDir, 'alpha', { version: '20240101', files: parts });
+    await startMemoryNode({ net, port: 241, gameDir: senderDir });
+    const gameDir = await tempDir();
+    const stateDir = await tempDir();
+    const r = await startMemoryNode({ net, port: 242, peers: [241], gameDir, stateDir });
+    await waitFor(() => (r.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 ? true : undefined), 3_000, 'a source');
+    const seen = events(r);
+    await r.runtime.execute({ type: 'StreamInstallGame', id: 'alpha' });
+    expect((await ended(seen)).type).toBe('InstallGameFinished');
+    const bin = 'home/antek/temp/build/unrar5/libarchive/bin';
+    const local = path.join(gameDir, 'alpha', 'local');
+    // libarchive's CRC32s for the two files of the set
+    expect(crc32(await fs.readFile(path.join(local, bin, 'bsdcat_test')))).toBe(0x35277473);
+    expect(crc32(await fs.readFile(path.join(local, bin, 'bsdtar_test')))).toBe(0xe59665f8);
+    const installed = await waitFor(() => {
+      const g = r.runtime.game('alpha');
+      return g.operation === null && g.version !== null ? g : undefined;
+    });
+    expect(installed).toMatchObject({ installed: true, downloaded: false, version: '20240101' });
+    await r.runtime.close();
+
+    // restarted, alone: the version comes from the state dir, and the game is still not "downloaded"
+    const again = await startTestRuntime({ gameDir, stateDir, library: { watch: false } });
+    expect(again.runtime.game('alpha')).toMatchObject({ installed: true, downloaded: false, version: '20240101' });
+    await again.runtime.close();
+
+    // restarted beside a peer with a newer version: an update is offered
+    const newerDir = await tempDir();
+    await makeGame(newerDir, 'alpha', { version: '20250101', files: { 'alpha.eti': await fs.readFile(rarFixture('rar5_stored.rar')) } });
+    await startMemoryNode({ net, port: 243, gameDir: newerDir });
+    const back = await startMemoryNode({ net, port: 244, peers: [243], gameDir, stateDir });
+    const offered = await waitFor(
+      () => {
+        const g = back.runtime.game('alpha');
+        return g.latestVersion === '20250101' ? g : undefined;
+      },
+      3_000,
+      'the newer version',
+    );
+    expect(offered.version).toBe('20240101');
+    expect(hasUpdate(offered)).toBe(true);
+
+    // uninstalled: the record goes with local/
+    await back.runtime.execute({ type: 'UninstallGame', id: 'alpha' });
+    const gone = await waitFor(() => {
+      const g = back.runtime.game('alpha');
+      return g.operation === null && !g.installed ? g : undefined;
+    });
+    expect(gone.version).toBeNull();
+    await expect(fs.access(path.join(stateDir, 'games', 'alpha', STREAMED_VERSION_FILE))).rejects.toThrow();
   });
 });

@@ -49,6 +49,17 @@ export const OPERATION_VERBS: Record<Operation['kind'], string> = {
   remove: 'removing files',
 };
 
+/** The buttons a space shortfall disables: the step that does not fit, however it is asked for. */
+const NEEDS_SPACE: Record<NonNullable<Game['noSpace']>['action'], readonly GameAction[]> = {
+  download: ['download', 'stream'],
+  install: ['install'],
+};
+
+/** "not enough … free" → "Not enough … free." */
+function sentence(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${text.endsWith('.') ? '' : '.'}`;
+}
+
 export const OFFLINE_REASON = 'The node cannot be reached right now.';
 export const NO_PEER_REASON = 'No peer has this game right now.';
 
@@ -69,6 +80,7 @@ export function gameActions(game: Game, context: ActionContext = { online: true 
     else if (action === 'cancel') reason = null;
     else if (op) reason = `Busy: ${OPERATION_VERBS[op.kind]}.`;
     else if ((action === 'download' || action === 'stream' || action === 'update') && game.peers === 0) reason = NO_PEER_REASON;
+    else if (game.noSpace && NEEDS_SPACE[game.noSpace.action].includes(action)) reason = sentence(game.noSpace.message);
     return { action, enabled: reason === null, reason };
   });
 }
