@@ -5,9 +5,8 @@
 // blocks. abort() closes the ring, which wakes a blocked worker and makes it
 // stop; a worker that does not exit within the grace period is terminated.
 // `exited` settles only once the worker thread is gone.
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { transpileWorkerGraph } from './rar-worker-entry.js';
+import { workerUrl } from './worker-url.js';
 import {
   RecordKind,
   type StreamArchive,
@@ -35,12 +34,8 @@ export interface StreamExtractionOptions {
 export const DEFAULT_RING_BYTES = 1024 * 1024;
 export const DEFAULT_STREAM_CHUNK_BYTES = 64 * 1024;
 
-let fromSources: URL | undefined;
-
 function workerEntry(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./rar-stream-worker.js', import.meta.url);
-  fromSources ??= transpileWorkerGraph(fileURLToPath(new URL('./rar-stream-worker.ts', import.meta.url)));
-  return fromSources;
+  return workerUrl('rar-stream-worker', import.meta.url);
 }
 
 export class StreamExtraction {

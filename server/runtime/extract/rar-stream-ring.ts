@@ -11,6 +11,7 @@
 // reads that word BEFORE checking its condition, so a wake-up that lands
 // between the check and the sleep is never lost. Closing the ring from the
 // consumer side wakes a blocked producer, which then throws RingClosedError.
+import { setTimeout as delay } from 'node:timers/promises';
 
 const USED = 0;
 const CLOSED = 1;
@@ -188,7 +189,7 @@ export class RingConsumer {
 
   private async sleep(seen: number): Promise<void> {
     if (!waitAsync) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      await delay(2); // no Atomics.waitAsync (older runtimes): poll
       return;
     }
     const result = waitAsync(this.ctrl, TO_CONSUMER, seen, this.waitSliceMs);

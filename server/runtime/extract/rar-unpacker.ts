@@ -4,7 +4,7 @@
 // worker has exited: when it rejects, nothing is still writing into destDir.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { rarWorkerEntry } from './rar-worker-entry.js';
+import { workerUrl } from './worker-url.js';
 import type { ExtractJob, WorkerMessage } from './rar-worker-protocol.js';
 import { ExtractError, ExtractErrorCode, isExtractErrorCode, type ExtractOptions, type ExtractResult, type Unpacker } from './unpacker.js';
 
@@ -50,7 +50,7 @@ export class RarUnpacker implements Unpacker {
     };
     let worker: Worker;
     try {
-      worker = new Worker(rarWorkerEntry(), {
+      worker = new Worker(workerUrl('rar-worker', import.meta.url), {
         workerData: job,
         execArgv: [],
         resourceLimits: { maxOldGenerationSizeMb: this.workerHeapMb },

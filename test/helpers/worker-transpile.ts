@@ -1,22 +1,13 @@
-// Where the extraction worker's code lives. Built (dist/), it is the compiled
-// rar-worker.js beside this module. Run from sources (the test suite imports the
-// .ts files directly, and Node 20 cannot load .ts in a worker), the worker's
-// module graph is transpiled once per process with the TypeScript compiler (a
-// dev dependency, present wherever sources run) into node_modules/.cache, so
-// the worker always runs plain JavaScript built from the current sources.
+// Test setup only: the extraction workers' module graphs are transpiled from
+// the TypeScript sources with the TypeScript compiler (a dev dependency) into
+// node_modules/.cache, so a worker started from sources always runs plain
+// JavaScript built from the current sources (Node 20 cannot load .ts in a
+// worker). Registered as the runtime's worker source loader by test/setup/.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type * as TypeScriptModule from 'typescript';
-
-let fromSources: URL | undefined;
-
-export function rarWorkerEntry(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./rar-worker.js', import.meta.url);
-  fromSources ??= transpileWorkerGraph(fileURLToPath(new URL('./rar-worker.ts', import.meta.url)));
-  return fromSources;
-}
 
 /** Transpile the module graph of a worker written in TypeScript (run from sources); returns its entry. */
 export function transpileWorkerGraph(entry: string): URL {
