@@ -35,12 +35,9 @@ import { InstallService } from './install/install-service.js';
 import { RarUnpacker } from './extract/rar-unpacker.js';
 import type { Unpacker } from './extract/unpacker.js';
 import { StreamedVersions } from './stream-install/streamed-version.js';
-import { notEnoughSpaceMessage, statfsSpace, type DiskSpace } from './disk-space.js';
+import { statfsSpace, type DiskSpace } from './disk-space.js';
+import { FREE_SPACE_MIN_AGE_MS, FreeSpaceWatch, spaceShortfall } from './free-space-watch.js';
 import type { LocalGame } from '../../shared/events.js';
-
-/** How often the game dir's free space is read again, and the least age of a reading taken again on activity. */
-const FREE_SPACE_REFRESH_MS = 10_000;
-const FREE_SPACE_MIN_AGE_MS = 1_000;
 
 export interface RuntimeOptions {
   gameDir: string;
@@ -67,10 +64,8 @@ export class PeerRuntime {
   private readonly settingsStore: SettingsStore;
   private readonly lastErrors = new Map<string, ErrorInfo>();
   private current: StoredSettings;
-  /** free bytes of the game dir's file system, refreshed now and then (null until read, or unreadable) */
-  private freeBytes: number | null = null;
-  private freeReadAt = 0;
-  private freeTimer: NodeJS.Timeout | undefined;
+  /** the game dir's free space, for the game objects and the settings */
+  private readonly freeSpace: FreeSpaceWatch;
   private network: PeerNetwork | null = null;
   private downloads: DownloadService | null = null;
   private streamInstalls: StreamInstallService | null = null;
@@ -115,10 +110,16 @@ export class PeerRuntime {
       onChange: () => {
         this.emit({ type: 'OperationsChanged', operations: this.operations.list() });
         this.emitLibrary();
-        void this.refreshFreeSpace(FREE_SPACE_MIN_AGE_MS);
+        void this.freeSpace.refresh(FREE_SPACE_MIN_AGE_MS);
       },
     });
     this.streamedVersions = new StreamedVersions(opts.stateDir);
+    this.freeSpace = new FreeSpaceWatch(
+      this.space,
+      () => this.library.dir,
+      () => this.catalog.entries.map((e) => (this.spaceShortfall(e.id, this.library.get(e.id)) ? e.id : '')).join(','),
+      () => this.emitLibrary(),
+    );
     this.installs = new InstallService({
       operations: this.operations,
       stateDir: opts.stateDir,
@@ -140,9 +141,7 @@ export class PeerRuntime {
     await runtime.installs.recover();
     await runtime.streamedVersions.load();
     await runtime.library.start();
-    await runtime.refreshFreeSpace();
-    runtime.freeTimer = setInterval(() => void runtime.refreshFreeSpace(), FREE_SPACE_REFRESH_MS);
-    runtime.freeTimer.unref();
+    await runtime.freeSpace.start();
     if (opts.network) {
       try {
         runtime.network = await PeerNetwork.start(opts.network, {
@@ -220,7 +219,7 @@ export class PeerRuntime {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.freeTimer);
+    this.freeSpace.stop();
     await this.downloads?.shutdown();
     await this.streamInstalls?.shutdown();
     await this.installs.shutdown();
@@ -301,26 +300,12 @@ export class PeerRuntime {
   }
 
   settings(): Settings {
-    return { ...this.current, freeBytes: this.freeBytes };
+    return { ...this.current, freeBytes: this.freeSpace.free };
   }
 
-  /**
-   * Read the game dir's free space again (unless the last reading is younger
-   * than `minAgeMs`); games whose verdict changes are announced.
-   */
-  async refreshFreeSpace(minAgeMs = 0): Promise<void> {
-    const now = performance.now();
-    if (now - this.freeReadAt < minAgeMs) return;
-    this.freeReadAt = now;
-    const verdicts = (): string =>
-      this.catalog.entries.map((e) => (this.spaceShortfall(e.id, this.library.get(e.id)) ? e.id : '')).join(',');
-    const before = verdicts();
-    try {
-      this.freeBytes = await this.space.free(this.library.dir);
-    } catch {
-      this.freeBytes = null;
-    }
-    if (verdicts() !== before) this.emitLibrary();
+  /** Read the game dir's free space now (GET /api/settings). */
+  refreshFreeSpace(): Promise<void> {
+    return this.freeSpace.refresh();
   }
 
   /** Apply and persist a settings change; a new game dir must exist and is rescanned. */
@@ -334,7 +319,7 @@ export class PeerRuntime {
     this.uploadLimiter.setRate(next.uploadLimit);
     this.downloadLimiter.setRate(next.downloadLimit);
     await this.settingsStore.save(next);
-    await this.refreshFreeSpace();
+    await this.freeSpace.refresh();
     this.emitLibrary();
     return this.settings();
   }
@@ -406,31 +391,11 @@ export class PeerRuntime {
     return game;
   }
 
-  /**
-   * Whether the game's next step visibly cannot fit: a download needs at least
-   * what its sources announce less what is already here, an install at least
-   * its archives' size (extracted is rarely smaller). The request itself
-   * checks again, exactly (disk-space.ts).
-   */
   private spaceShortfall(id: string, local: LocalGame | undefined): SpaceShortfall | null {
-    const free = this.freeBytes;
-    if (free === null || this.operations.get(id)) return null;
-    let action: SpaceShortfall['action'];
-    let needed: number;
-    if (local?.installed) return null;
-    if (local?.downloaded) {
-      action = 'install';
-      needed = local.size;
-    } else {
-      const db = this.network?.db;
-      const version = db ? newestVersion([this.catalog.get(id)?.eti_version, db.latestVersion(id)]) : null;
-      const announced = db && version ? db.announcedSize(id, version) : null;
-      if (announced === null) return null;
-      action = 'download';
-      needed = announced - (local?.size ?? 0);
-    }
-    if (needed <= free) return null;
-    return { action, neededBytes: needed, freeBytes: free, message: notEnoughSpaceMessage(`${action} "${id}"`, needed, free) };
+    if (this.operations.get(id)) return null;
+    const db = this.network?.db;
+    const version = db ? newestVersion([this.catalog.get(id)?.eti_version, db.latestVersion(id)]) : null;
+    return spaceShortfall(id, this.freeSpace.free, local, db && version ? db.announcedSize(id, version) : null);
   }
 
   private entryOrThrow(id: string): CatalogEntry {
