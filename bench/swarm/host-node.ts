@@ -56,7 +56,7 @@ export async function startHostNode(host: Host, opts: HostNodeOptions): Promise<
   ];
   const child = host.spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, LANSPREAD_NO_MDNS: '1', LANSPREAD_PING_INTERVAL_MS: '1000', ...opts.env },
+    env: { ...process.env, LANSPREAD_NO_MDNS: '1', ...opts.env },
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

@@ -164,6 +164,7 @@ export function swarmResults(r: SwarmRun): BenchResult[] {
   const seedMbit = (r.seedUploaded * 8) / r.allDone / 1e6;
   const cores = os.cpus().length;
   const c = r.cpu;
+  const players = c.perNode.slice(1);
   return [
     {
       name: `${label}: fluid lower bound T*`,
@@ -192,7 +193,7 @@ export function swarmResults(r: SwarmRun): BenchResult[] {
       value: c.nodeSeconds,
       unit: 'CPU s',
       note:
-        `seed ${c.perNode[0]!.toFixed(1)} CPU s; ${f((100 * c.nodeSeconds) / (r.allDone * cores))}% of ${cores} cores on average, busiest second ${f(c.peakNodesPercent)}%, ` +
+        `seed ${c.perNode[0]!.toFixed(1)} CPU s, players ${Math.min(...players).toFixed(1)}–${Math.max(...players).toFixed(1)} each; ${f((100 * c.nodeSeconds) / (r.allDone * cores))}% of ${cores} cores on average, busiest second ${f(c.peakNodesPercent)}%, ` +
         `busiest node's busiest second ${f(c.peakOneNodePercent)}% of one core; API forwarders ${c.forwarderSeconds.toFixed(2)} CPU s; ` +
         `whole machine (other work too) ${f(c.machinePercent)}% busy`,
     },
@@ -205,7 +206,11 @@ export async function runSwarmBench(): Promise<BenchResult[]> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lanspread-bench-swarm-'));
   try {
     const results: BenchResult[] = [];
-    for (const setup of swarmSetups()) results.push(...swarmResults(await runSwarm(work, setup)));
+    for (const setup of swarmSetups()) {
+      const rows = swarmResults(await runSwarm(work, setup));
+      console.error(`swarm: ${rows[1]!.name}: ${rows[1]!.value.toFixed(1)} s (${rows[1]!.ratio!.toFixed(2)}× T*)`);
+      results.push(...rows);
+    }
     return results;
   } finally {
     await fs.rm(work, { recursive: true, force: true });
