@@ -1,6 +1,6 @@
 // Test hosts for the swarm: network namespaces whose links are all limited to
 // one rate with `tc tbf` on both ends of every veth (test/helpers/netns.ts).
-// Scenario ids R1–R2 in docs/SCENARIOS.md. A TCP flood between hosts
+// Scenario ids H1–H2 in docs/SCENARIOS.md. A TCP flood between hosts
 // (test/helpers/flood.mjs) must measure the set rate, whoever sends to whom.
 // Needs root, `ip netns` and `tc`; skipped with the reason otherwise (a failure
 // under LANSPREAD_TEST_STRICT=1).
@@ -92,7 +92,7 @@ function expectRate(mbit: number, set: number): void {
 describe.skipIf(skipSuite(support, 'rate-limited test hosts'))('test hosts with rate-limited links (tc tbf on both veth ends)', () => {
   beforeAll(() => requirePrerequisite(support, 'rate-limited test hosts'));
 
-  it('R1: at 40 Mbit/s one flow, two flows into one host and two flows out of one host each total the rate', async () => {
+  it('H1: at 40 Mbit/s one flow, two flows into one host and two flows out of one host each total the rate', async () => {
     const net = await createNetwork(3, { rate: { mbit: 40 } });
     const [a, b, c] = net.hosts as [Host, Host, Host];
     const one = await measure([[a, [b]]]);
@@ -109,7 +109,7 @@ describe.skipIf(skipSuite(support, 'rate-limited test hosts'))('test hosts with 
     expectRate(sum(out), 40);
   });
 
-  it('R2: at 10 Mbit/s the same flow measures 10 Mbit/s, not 40', async () => {
+  it('H2: at 10 Mbit/s the same flow measures 10 Mbit/s, not 40', async () => {
     const net = await createNetwork(2, { rate: { mbit: 10 } });
     const [a, b] = net.hosts as [Host, Host];
     const [mbit] = await measure([[a, [b]]]);
