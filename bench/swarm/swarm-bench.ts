@@ -202,7 +202,11 @@ export function swarmResults(r: SwarmRun): BenchResult[] {
 
 export async function runSwarmBench(): Promise<BenchResult[]> {
   const support = canRateLimit();
-  if (!support.ok) throw new Error(`the swarm bench needs rate-limited test hosts: ${support.reason}`);
+  if (!support.ok) {
+    // `npm run bench` runs every benchmark: say why this one has no rows, and let the others run
+    console.error(`swarm: skipped, it needs rate-limited test hosts: ${support.reason}`);
+    return [];
+  }
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lanspread-bench-swarm-'));
   try {
     const results: BenchResult[] = [];
