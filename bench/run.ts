@@ -6,6 +6,7 @@ import { runScanBench } from './library/scan-bench.js';
 import { runChunkSizeBench, runDownloadBench } from './download/download-bench.js';
 import { runTransportBench } from './transport/transport-bench.js';
 import { runExtractBench } from './install/extract-bench.js';
+import { runSwarmBench } from './swarm/swarm-bench.js';
 
 const BENCHES: Record<string, { title: string; run: () => Promise<BenchResult[]> }> = {
   scan: { title: 'Library scan', run: () => runScanBench() },
@@ -13,6 +14,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<BenchResult[]>
   extract: { title: 'Extraction', run: () => runExtractBench() },
   download: { title: 'Downloads between nodes', run: () => runDownloadBench() },
   chunks: { title: 'Chunk size (baseline: 16 MiB, the default)', run: () => runChunkSizeBench() },
+  swarm: { title: 'Swarm: 1 seed and N players on rate-limited test hosts (baseline: the fluid lower bound)', run: () => runSwarmBench() },
 };
 
 const wanted = process.argv.slice(2);

@@ -4,20 +4,18 @@
 // the node processes used (how busy the machine was); and the receiver's peak
 // RSS while it downloads a 4 GiB game (must stay flat).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchResult } from '../bench-util.js';
+import { BENCH_GAME as ID, cpuSeconds, makeSourceGame, until } from '../bench-node.js';
 import { runTransportCases } from '../transport/transport-bench.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'server', 'cli', 'main.js');
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
-const ID = 'openttd';
 
 interface Proc {
   child: ChildProcess;
@@ -67,30 +65,11 @@ const api = async <T>(p: Proc, route: string, method = 'GET', body?: object): Pr
   return (await res.json()) as T;
 };
 
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(100);
-  }
-}
-
 /** Peak resident set of a process so far (VmHWM), in bytes. */
 async function peakRss(pid: number): Promise<number> {
   const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
-
-/** CPU seconds (user + system) a process has used so far. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-  // fields after the command name, which is in parentheses and may hold spaces
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 interface Timed {
   seconds: number;
@@ -101,30 +80,17 @@ interface Timed {
   cpu: number;
 }
 
-async function makeSourceGame(games: string, size: number, sparse: boolean): Promise<void> {
-  const root = path.join(games, ID);
-  await fs.mkdir(root, { recursive: true });
-  const file = path.join(root, `${ID}.eti`);
-  if (sparse) {
-    const h = await fs.open(file, 'w');
-    await h.truncate(size);
-    await h.close();
-  } else {
-    const h = await fs.open(file, 'w');
-    const block = randomBytes(16 * MiB);
-    for (let off = 0; off < size; off += block.length) await h.write(block, 0, Math.min(block.length, size - off));
-    await h.close();
-  }
-  await fs.writeFile(path.join(root, 'version.ini'), '20240601\n');
+/** Where a source keeps its state (and chunk hashes) across runs: it hashes its files once (warm-up), not in every timed run. */
+export function sourceStateDir(games: string, chunkBytes?: string): string {
+  return `${games}.state${chunkBytes ?? ''}`;
 }
 
 /** One download of the game from `sources` (games folders): seconds, the receiver's peak RSS, and CPU used. */
-async function timedDownload(work: string, sourceGames: string[], sourceEnv: Record<string, string> = {}): Promise<Timed> {
+export async function timedDownload(work: string, sourceGames: string[], sourceEnv: Record<string, string> = {}): Promise<Timed> {
   const procs: Proc[] = [];
   const receiverGames = await fs.mkdtemp(path.join(work, 'recv-'));
   try {
-    // one state dir per source folder, kept across runs: a source hashes its files once (warm-up), not in every timed run
-    for (const g of sourceGames) procs.push(await serve(g, `${g}.state${sourceEnv.LANSPREAD_CHUNK_BYTES ?? ''}`, [], sourceEnv));
+    for (const g of sourceGames) procs.push(await serve(g, sourceStateDir(g, sourceEnv.LANSPREAD_CHUNK_BYTES), [], sourceEnv));
     const r = await serve(
       receiverGames,
       path.join(work, `state-recv-${Date.now()}`),

@@ -4,11 +4,13 @@
 // their own, so nothing is added to the machine's own network and deleting the
 // namespaces removes everything. Names carry the creating process's pid and a
 // random suffix: parallel test files never collide, and namespaces whose creator
-// is dead (a crashed run) are removed by the next run.
+// is dead (a crashed run) are removed by the next run. With `rate`, every link
+// is limited to that rate in both directions by a token bucket (`tc tbf`) on
+// both ends of its veth. This module loads vitest only when a test tears the
+// network down, so benchmarks can use it too.
 import { execFile, execFileSync, spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { onTestFinished } from 'vitest';
 
 const execFileP = promisify(execFile);
 
@@ -68,9 +70,38 @@ export interface NetworkOptions {
    * the next `createNetwork` (see `removeLeftovers`).
    */
   teardown?: 'test' | 'manual';
+  /** limit every link to this rate, both directions (needs `tc`: see `canRateLimit`) */
+  rate?: LinkRate;
+}
+
+export interface LinkRate {
+  /** megabits per second (10^6 bit/s), counted on the wire (Ethernet frames) */
+  mbit: number;
+  /** bytes the bucket holds: how much may pass at once above the rate; default `tbfBurstBytes` */
+  burstBytes?: number;
+  /** the longest a packet may wait in the queue before it is dropped; default 50 ms */
+  latencyMs?: number;
+}
+
+/**
+ * The bucket: at least 64 KiB (a whole GSO/TSO super-packet passes without
+ * being cut up) and at least 2 ms of the rate (so timer slack in waking the
+ * queue never holds a fast link below its rate).
+ */
+export function tbfBurstBytes(mbit: number): number {
+  return Math.max(64 * 1024, Math.ceil((mbit * 1e6) / 8 / 500));
+}
+
+/** The `tc` arguments, after `qdisc replace dev IFACE`, that put `rate` on an interface's egress. */
+export function tbfArgs(rate: LinkRate): string[] {
+  if (!(rate.mbit > 0)) throw new Error(`link rate must be positive, got ${rate.mbit}`);
+  const burst = rate.burstBytes ?? tbfBurstBytes(rate.mbit);
+  // a queue of `latencyMs` at the rate: deep enough that paced UDP (QUIC) and TCP flows fill the link, shallow enough to drop
+  return ['root', 'tbf', 'rate', `${Math.round(rate.mbit * 1000)}kbit`, 'burst', String(burst), 'latency', `${rate.latencyMs ?? 50}ms`];
 }
 
 let support: NetnsSupport | undefined;
+let tcSupport: NetnsSupport | undefined;
 
 /** Root, Linux, `ip netns` present and a namespace can actually be made here. */
 export function canUseNetns(): NetnsSupport {
@@ -103,6 +134,34 @@ function probe(): NetnsSupport {
     }
   }
   return { ok: true };
+}
+
+/** `canUseNetns`, and `tc` can put a token bucket (tbf) on a veth here: what `rate` needs. */
+export function canRateLimit(): NetnsSupport {
+  const netns = canUseNetns();
+  if (!netns.ok) return netns;
+  tcSupport ??= probeTc();
+  return tcSupport;
+}
+
+function probeTc(): NetnsSupport {
+  const name = `${NETNS_PREFIX}${process.pid}-probe${randomBytes(3).toString('hex')}`;
+  try {
+    execFileSync('ip', ['netns', 'add', name], { stdio: 'pipe' });
+    execFileSync('ip', ['-n', name, 'link', 'add', 'probe0', 'type', 'veth', 'peer', 'name', 'probe1'], { stdio: 'pipe' });
+    execFileSync('tc', ['-n', name, 'qdisc', 'replace', 'dev', 'probe0', ...tbfArgs({ mbit: 1 })], { stdio: 'pipe' });
+    return { ok: true };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (e.code === 'ENOENT') return { ok: false, reason: '"tc" is missing (Debian: apt-get install iproute2)' };
+    return { ok: false, reason: `"tc qdisc … tbf" failed: ${e.stderr?.toString().trim() || e.message}` };
+  } finally {
+    try {
+      execFileSync('ip', ['netns', 'del', name], { stdio: 'pipe' });
+    } catch {
+      // best effort
+    }
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -174,8 +233,9 @@ export async function removeLeftovers(): Promise<string[]> {
  * carries the multicast route (224.0.0.0/4), the way a default route would.
  */
 export async function createNetwork(layout: number | number[][], opts: NetworkOptions = {}): Promise<Network> {
-  const support = canUseNetns();
-  if (!support.ok) throw new Error(`network namespaces unavailable: ${support.reason}`);
+  const support = opts.rate ? canRateLimit() : canUseNetns();
+  if (!support.ok) throw new Error(`network namespaces${opts.rate ? ' with rate limits' : ''} unavailable: ${support.reason}`);
+  const shaping = opts.rate ? tbfArgs(opts.rate) : undefined;
   await removeLeftovers();
 
   const plan = typeof layout === 'number' ? Array.from({ length: layout }, () => [0]) : layout;
@@ -218,21 +278,25 @@ export async function createNetwork(layout: number | number[][], opts: NetworkOp
         const interfaces: HostInterface[] = segs.map((segment, j) => ({ name: `eth${j}`, address: `10.77.${segment}.${i + 1}`, segment }));
         const hostCmds = ['link set lo up'];
         const swPorts: string[] = [];
+        const shape: { ns: string; dev: string }[] = [];
         for (const itf of interfaces) {
           const port = `h${i}e${itf.name.slice(3)}`;
           // Made in the switch namespace, the host end moved into the host under its final name.
           await run('ip', ['-n', sw, 'link', 'add', port, 'type', 'veth', 'peer', 'name', itf.name, 'netns', ns]);
           swPorts.push(`link set ${port} master ${segments[itf.segment]!.bridge}`, `link set ${port} up`);
           hostCmds.push(`addr add ${itf.address}/24 dev ${itf.name}`, `link set ${itf.name} up`);
+          // both ends: the host's egress is its upload, the bridge port's egress is its download
+          shape.push({ ns, dev: itf.name }, { ns: sw, dev: port });
         }
         hostCmds.push(`route add 224.0.0.0/4 dev ${interfaces[0]!.name}`);
         await run('ip', ['-n', sw, '-batch', '-'], swPorts.join('\n') + '\n');
         await run('ip', ['-n', ns, '-batch', '-'], hostCmds.join('\n') + '\n');
+        if (shaping) for (const end of shape) await run('tc', ['-n', end.ns, 'qdisc', 'replace', 'dev', end.dev, ...shaping]);
         return makeHost(ns, interfaces, children);
       }),
     );
     const network: Network = { id, hosts, segments, destroy };
-    if ((opts.teardown ?? 'test') === 'test') onTestFinished(destroy);
+    if ((opts.teardown ?? 'test') === 'test') (await import('vitest')).onTestFinished(destroy);
     return network;
   } catch (err) {
     await destroy();
