@@ -4,7 +4,7 @@
 // receiver peak RSS 195 → 163 MiB at the same speed). It only works as a flag.
 // The `lanspread` command line. `serve` runs a node; the other commands talk to
 // a running node's API.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { LANSPREAD_VERSION } from '../runtime/constants.js';
 import { LanspreadError } from '../runtime/errors.js';
 import { addServeOptions, ConfigError } from './config.js';
@@ -20,11 +20,10 @@ const program = new Command()
 
 addServeOptions(program.command('serve').description('run a node: discovery, transfers, installs, and the dashboard')).action(serveCommand);
 
-const DEFAULT_URL = process.env.LANSPREAD_URL ?? 'http://127.0.0.1:7420';
 const withClientOptions = (cmd: Command) =>
   cmd
-    .option('--url <url>', 'the node to talk to (env LANSPREAD_URL)', DEFAULT_URL)
-    .option('--token <token>', 'API access token (env LANSPREAD_TOKEN)')
+    .addOption(new Option('--url <url>', 'the node to talk to').env('LANSPREAD_URL').default('http://127.0.0.1:7420'))
+    .addOption(new Option('--token <token>', 'API access token').env('LANSPREAD_TOKEN'))
     .option('--json', 'print JSON instead of tables');
 
 withClientOptions(
