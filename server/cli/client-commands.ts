@@ -17,7 +17,7 @@ export interface ClientFlags {
 }
 
 function client(flags: ClientFlags): ApiClient {
-  return new ApiClient({ url: flags.url, token: flags.token ?? process.env.LANSPREAD_TOKEN });
+  return new ApiClient({ url: flags.url, token: flags.token });
 }
 
 const out = (text: string): void => {

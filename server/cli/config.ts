@@ -1,8 +1,11 @@
 // Resolves `serve`'s configuration: command-line flag > environment variable >
-// default (SPEC section 9). Pure, so every rule is unit-tested; a bad value is
-// one clear line naming the flag.
+// default (SPEC section 9). Commander declares each flag with its variable
+// (`Option.env()`, shown by --help) and tells which of the two gave a value;
+// the rules for values are pure, so every one is unit-tested, and a bad value
+// is one clear line naming the flag.
 import os from 'node:os';
 import path from 'node:path';
+import { type Command, Option, type OptionValueSource } from 'commander';
 import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, DEFAULT_QUIC_PORT, defaultGameDir, defaultStateDir } from '../runtime/constants.js';
 import { ErrorCode } from '../../shared/error-codes.js';
 
@@ -58,29 +61,69 @@ export class ConfigError extends Error {
   }
 }
 
-/** Environment variable for each flag. */
-export const ENV = {
-  games: 'LANSPREAD_GAMES',
-  state: 'LANSPREAD_STATE',
-  catalog: 'LANSPREAD_CATALOG',
-  http: 'LANSPREAD_HTTP',
-  quicPort: 'LANSPREAD_QUIC_PORT',
-  name: 'LANSPREAD_NAME',
-  token: 'LANSPREAD_TOKEN',
-  allowHost: 'LANSPREAD_ALLOWED_HOSTS',
-  peer: 'LANSPREAD_PEERS',
-  mdns: 'LANSPREAD_NO_MDNS',
-  uploadLimit: 'LANSPREAD_UPLOAD_LIMIT',
-  downloadLimit: 'LANSPREAD_DOWNLOAD_LIMIT',
-  logLevel: 'LANSPREAD_LOG_LEVEL',
-} as const;
+/** 1, true, yes or on in it turns mDNS off; any other value leaves it on (commander alone would turn it off for any value). */
+const NO_MDNS_ENV = 'LANSPREAD_NO_MDNS';
 
-export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServeConfig {
-  const pick = (key: keyof typeof ENV): string | undefined => {
-    const flag = flags[key];
-    if (typeof flag === 'string') return flag;
-    const value = env[ENV[key]];
-    return value === undefined || value === '' ? undefined : value;
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Declares `serve`'s options on `cmd`, each with its environment variable. */
+export function addServeOptions(cmd: Command): Command {
+  const opt = (flags: string, description: string, env: string) => cmd.addOption(new Option(flags, description).env(env));
+  opt('--games <dir>', 'game dir; default ~/Games/lanspread', 'LANSPREAD_GAMES');
+  opt('--state <dir>', 'state dir; default $XDG_STATE_HOME/lanspread', 'LANSPREAD_STATE');
+  opt('--catalog <file>', 'catalog JSON replacing the built-in one', 'LANSPREAD_CATALOG');
+  opt('--http <host:port>', 'dashboard and API address; default 127.0.0.1:7420', 'LANSPREAD_HTTP');
+  opt('--quic-port <n>', 'QUIC port for peers; default 7421 or the next free one', 'LANSPREAD_QUIC_PORT');
+  opt('--name <name>', 'name shown to other nodes; default the host name', 'LANSPREAD_NAME');
+  opt('--token <token>', 'API access token; required off localhost, generated when missing', 'LANSPREAD_TOKEN');
+  const list = (flags: string, description: string, env: string) =>
+    cmd.addOption(new Option(flags, description).env(env).argParser(collect));
+  list(
+    '--allow-host <name>',
+    'a host name the dashboard may be opened as without a token, e.g. seed.lan; repeatable; the variable is comma-separated',
+    'LANSPREAD_ALLOWED_HOSTS',
+  );
+  list('--peer <host:port>', 'a peer to connect to without mDNS; repeatable; the variable is comma-separated', 'LANSPREAD_PEERS');
+  opt('--no-mdns', 'do not use mDNS discovery; the variable does when 1, true, yes or on', NO_MDNS_ENV);
+  opt('--upload-limit <rate>', 'upload cap in bytes/s, e.g. 20M; 0 = none', 'LANSPREAD_UPLOAD_LIMIT');
+  opt('--download-limit <rate>', 'download cap in bytes/s; 0 = none', 'LANSPREAD_DOWNLOAD_LIMIT');
+  // The level is checked below rather than by commander's choices(), which
+  // would refuse an empty variable that the other options take as unset.
+  opt('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}; default info`, 'LANSPREAD_LOG_LEVEL');
+  return cmd;
+}
+
+/** What commander parsed for `serve`: each value and whether a flag ('cli') or its variable ('env') gave it. */
+export interface ParsedServeOptions {
+  values: ServeFlags;
+  sources: Partial<Record<keyof ServeFlags, OptionValueSource | undefined>>;
+}
+
+export function parsedServeOptions(cmd: Command): ParsedServeOptions {
+  const values = cmd.opts<ServeFlags>();
+  const keys = Object.keys(values) as (keyof ServeFlags)[];
+  return { values, sources: Object.fromEntries(keys.map((key) => [key, cmd.getOptionValueSource(key)])) };
+}
+
+/**
+ * The configuration from what commander parsed; `env` gives the defaults that
+ * depend on it (home, XDG) and the advanced variables that have no flag.
+ */
+export function resolveServeConfig(parsed: ParsedServeOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServeConfig {
+  const { values, sources } = parsed;
+  // An empty variable counts as unset; an empty flag is a value (and mostly an error).
+  const pick = (key: Exclude<keyof ServeFlags, 'allowHost' | 'peer' | 'mdns'>): string | undefined => {
+    const value = values[key];
+    return sources[key] === 'env' && value === '' ? undefined : value;
+  };
+  // A repeatable flag, or its variable as a comma-separated list.
+  const listOf = (key: 'allowHost' | 'peer'): string[] => {
+    const value = values[key] ?? [];
+    if (sources[key] !== 'env') return value;
+    return value
+      .flatMap((v) => v.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
   };
   const abs = (p: string) => path.resolve(cwd, expandHome(p, env));
 
@@ -94,22 +137,15 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   if (name !== undefined && (name.length === 0 || name.length > 64)) throw new ConfigError(`--name must be 1 to 64 characters`);
   const token = pick('token') ?? null;
   if (token !== null && token.length < 16) throw new ConfigError('--token must be at least 16 characters');
-  const peerList =
-    flags.peer && flags.peer.length > 0
-      ? flags.peer
-      : (env[ENV.peer]
-          ?.split(',')
-          .map((s) => s.trim())
-          .filter(Boolean) ?? []);
-  const allowedHosts = listFlag(flags.allowHost, env[ENV.allowHost]).map((h) => {
+  const allowedHosts = listOf('allowHost').map((h) => {
     const name = h.toLowerCase().replace(/\.$/, '');
     if (!/^[a-z0-9]([a-z0-9-]{0,62})?(\.[a-z0-9]([a-z0-9-]{0,62})?)*$/.test(name)) {
       throw new ConfigError(`--allow-host: "${h}" is not a host name`);
     }
     return name;
   });
-  const peers = peerList.map((p) => parseHostPort(p, '--peer', false));
-  const mdns = flags.mdns === false ? false : !isTruthy(env[ENV.mdns]);
+  const peers = listOf('peer').map((p) => parseHostPort(p, '--peer', false));
+  const mdns = sources.mdns === 'env' ? !isTruthy(env[NO_MDNS_ENV]) : values.mdns !== false;
   const uploadLimit = parseLimit(pick('uploadLimit'), '--upload-limit');
   const downloadLimit = parseLimit(pick('downloadLimit'), '--download-limit');
   const logLevel = (pick('logLevel') ?? 'info') as LogLevel;
@@ -153,17 +189,6 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       downloadLimit: downloadLimit !== undefined,
     },
   };
-}
-
-/** A repeatable flag, else its environment variable as a comma-separated list. */
-function listFlag(flag: string[] | undefined, env: string | undefined): string[] {
-  if (flag && flag.length > 0) return flag;
-  return (
-    env
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean) ?? []
-  );
 }
 
 function expandHome(p: string, env: NodeJS.ProcessEnv): string {

@@ -7,12 +7,10 @@
 import { Command, Option } from 'commander';
 import { LANSPREAD_VERSION } from '../runtime/constants.js';
 import { LanspreadError } from '../runtime/errors.js';
-import { ConfigError } from './config.js';
+import { addServeOptions, ConfigError } from './config.js';
 import { ApiError } from './api-client.js';
 import { serveCommand } from './serve.js';
 import { gameCommand, gamesCommand, peersCommand, statusCommand, type GameAction } from './client-commands.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const program = new Command()
   .name('lanspread')
@@ -20,43 +18,12 @@ const program = new Command()
   .version(LANSPREAD_VERSION)
   .showHelpAfterError();
 
-program
-  .command('serve')
-  .description('run a node: discovery, transfers, installs, and the dashboard')
-  .option('--games <dir>', 'game dir (env LANSPREAD_GAMES; default ~/Games/lanspread)')
-  .option('--state <dir>', 'state dir (env LANSPREAD_STATE; default $XDG_STATE_HOME/lanspread)')
-  .option('--catalog <file>', 'catalog JSON replacing the built-in one (env LANSPREAD_CATALOG)')
-  .option('--http <host:port>', 'dashboard and API address (env LANSPREAD_HTTP; default 127.0.0.1:7420)')
-  .option('--quic-port <n>', 'QUIC port for peers (env LANSPREAD_QUIC_PORT; default 7421 or the next free one)')
-  .option('--name <name>', 'name shown to other nodes (env LANSPREAD_NAME; default the host name)')
-  .option('--token <token>', 'API access token (env LANSPREAD_TOKEN; required off localhost, generated when missing)')
-  .option(
-    '--allow-host <name>',
-    'a host name the dashboard may be opened as without a token, e.g. seed.lan; repeatable (env LANSPREAD_ALLOWED_HOSTS)',
-    collect,
-  )
-  .option('--peer <host:port>', 'a peer to connect to without mDNS; repeatable (env LANSPREAD_PEERS, comma-separated)', collect)
-  .option('--no-mdns', 'do not use mDNS discovery (env LANSPREAD_NO_MDNS=1)')
-  .option('--upload-limit <rate>', 'upload cap in bytes/s, e.g. 20M; 0 = none (env LANSPREAD_UPLOAD_LIMIT)')
-  .option('--download-limit <rate>', 'download cap in bytes/s; 0 = none (env LANSPREAD_DOWNLOAD_LIMIT)')
-  .addOption(
-    new Option('--log-level <level>', 'log level (env LANSPREAD_LOG_LEVEL)').choices([
-      'fatal',
-      'error',
-      'warn',
-      'info',
-      'debug',
-      'trace',
-      'silent',
-    ]),
-  )
-  .action(serveCommand);
+addServeOptions(program.command('serve').description('run a node: discovery, transfers, installs, and the dashboard')).action(serveCommand);
 
-const DEFAULT_URL = process.env.LANSPREAD_URL ?? 'http://127.0.0.1:7420';
 const withClientOptions = (cmd: Command) =>
   cmd
-    .option('--url <url>', 'the node to talk to (env LANSPREAD_URL)', DEFAULT_URL)
-    .option('--token <token>', 'API access token (env LANSPREAD_TOKEN)')
+    .addOption(new Option('--url <url>', 'the node to talk to').env('LANSPREAD_URL').default('http://127.0.0.1:7420'))
+    .addOption(new Option('--token <token>', 'API access token').env('LANSPREAD_TOKEN'))
     .option('--json', 'print JSON instead of tables');
 
 withClientOptions(

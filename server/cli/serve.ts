@@ -2,10 +2,11 @@
 import os from 'node:os';
 import { startNode } from '../main.js';
 import { createLogger } from '../runtime/logger.js';
-import { resolveServeConfig, type ServeFlags } from './config.js';
+import type { Command } from 'commander';
+import { parsedServeOptions, resolveServeConfig } from './config.js';
 
-export async function serveCommand(flags: ServeFlags): Promise<void> {
-  const config = resolveServeConfig(flags);
+export async function serveCommand(_flags: unknown, cmd: Command): Promise<void> {
+  const config = resolveServeConfig(parsedServeOptions(cmd));
   const logger = createLogger(config.logLevel);
   const node = await startNode(config, logger);
   const settings = node.runtime.settings();
