@@ -10,7 +10,7 @@
 // - the stream reports itself gone to its connection exactly once, when both
 //   directions are done (ended and finished) or it is destroyed.
 import { Duplex } from 'node:stream';
-import { READ_BYTES, WRITE_GATHER_BYTES } from './constants.js';
+import { FIRST_READ_BYTES, READ_BYTES, WRITE_GATHER_BYTES } from './constants.js';
 import type { ConnectionClosedError } from './errors.js';
 import { classifyNative, type NativeStream } from './quinn-native.js';
 import type { TransportStream } from './transport.js';
@@ -23,12 +23,14 @@ export interface StreamOwner {
   streamGone(stream: QuinnStream): void;
 }
 
-/** A piece smaller than this is copied out of its read buffer, so the buffer's full size is not kept alive by it. */
-const COMPACT_BELOW = READ_BYTES / 8;
+/** A piece under an eighth of its read's size is copied out, so the read buffer's full size is not kept alive by it. */
+const COMPACT_SHARE = 8;
 
 export class QuinnStream extends Duplex implements TransportStream {
   readonly id: number;
   private reading = false;
+  /** grows while reads come back full (bulk data), up to READ_BYTES */
+  private readSize = FIRST_READ_BYTES;
   private readEnded = false;
   private writeFinished = false;
   private gone = false;
@@ -57,7 +59,8 @@ export class QuinnStream extends Duplex implements TransportStream {
   private async pump(): Promise<void> {
     try {
       for (;;) {
-        const piece = await this.native.read(READ_BYTES);
+        const asked = this.readSize;
+        const piece = await this.native.read(asked);
         if (this.destroyed) return;
         if (piece === null) {
           this.readEnded = true;
@@ -65,7 +68,9 @@ export class QuinnStream extends Duplex implements TransportStream {
           this.maybeGone();
           return;
         }
-        const buf = piece.byteLength < COMPACT_BELOW ? Buffer.from(piece) : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+        if (piece.byteLength === asked && asked < READ_BYTES) this.readSize = Math.min(asked * 4, READ_BYTES);
+        const buf =
+          piece.byteLength * COMPACT_SHARE < asked ? Buffer.from(piece) : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
         if (!this.push(buf)) return;
       }
     } catch (err) {

@@ -63,7 +63,7 @@ describe('quic transport', () => {
     await quic(clientId).connect(at);
     // The third completes its handshake, then the server closes it before anyone sees it.
     const extra = await quic(clientId).connect(at);
-    await Promise.race([extra.closed, sleep(3000)]);
+    await Promise.race([extra.closed, sleep(10_000)]);
     await expect(extra.openStream()).rejects.toMatchObject({ code: 'connection_closed' });
     expect(handed).toBe(2);
     expect(server.stats()).toMatchObject({ connections: 2, refusedConnections: 1 });
@@ -83,7 +83,7 @@ describe('quic transport', () => {
     const at = await server.listen();
     await quic(clientId).connect(at);
     const second = await quic(clientId).connect(at);
-    await Promise.race([second.closed, sleep(3000)]);
+    await Promise.race([second.closed, sleep(10_000)]);
     expect(server.stats()).toMatchObject({ connections: 1, refusedConnections: 1 });
   });
 
