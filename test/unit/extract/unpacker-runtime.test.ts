@@ -165,7 +165,9 @@ describe('RarUnpacker at runtime', () => {
   });
 
   it('turns a dying worker into an ExtractError, and the process carries on', async () => {
-    const starved = new RarUnpacker({ workerHeapMb: 1 });
+    // 4 MiB: enough for the worker's isolate to start (with 1 MiB, Node 24 aborts the whole process while
+    // creating it), too little to extract anything
+    const starved = new RarUnpacker({ workerHeapMb: 4 });
     const error = await failure(starved.extract([rarFixture('rar5_stored.rar')], emptyDest()));
     expect(error.code).toBe('extract_failed');
     const dest = emptyDest();
