@@ -75,7 +75,8 @@ function headerBlock(fields: Buffer[]): Buffer {
   return Buffer.concat([u32(crc32(sized)), sized]);
 }
 
-function vint(value: number): Buffer {
+/** RAR5 variable-length integer (7 bits per byte, high bit: more follows). */
+export function vint(value: number): Buffer {
   const bytes: number[] = [];
   let v = value;
   do {
@@ -87,7 +88,8 @@ function vint(value: number): Buffer {
   return Buffer.from(bytes);
 }
 
-function u32(value: number): Buffer {
+/** 32-bit little-endian. */
+export function u32(value: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(value >>> 0);
   return b;

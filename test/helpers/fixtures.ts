@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
+import { u32, vint } from '../../bench/install/stored-rar.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -120,22 +121,4 @@ function block(fields: Buffer[]): Buffer {
 function record(type: number, fields: Buffer[]): Buffer {
   const body = Buffer.concat([vint(type), ...fields]);
   return Buffer.concat([vint(body.length), body]);
-}
-
-function vint(value: number): Buffer {
-  const bytes: number[] = [];
-  let v = value;
-  do {
-    let byte = v % 128;
-    v = Math.floor(v / 128);
-    if (v > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (v > 0);
-  return Buffer.from(bytes);
-}
-
-function u32(value: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(value >>> 0);
-  return b;
 }

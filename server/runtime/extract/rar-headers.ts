@@ -197,16 +197,13 @@ const REDIR_KIND: Record<number, LinkKind> = {
   5: 'file_copy',
 };
 
+/** What a scan starts from, before the main header says otherwise. */
+function emptyScan(format: ArchiveScan['format']): ArchiveScan {
+  return { format, volume: false, laterVolume: false, moreVolumes: false, solid: false, headersEncrypted: false, entries: [] };
+}
+
 function scanRar5(source: ByteSource): ArchiveScan {
-  const scan: ArchiveScan = {
-    format: 'rar5',
-    volume: false,
-    laterVolume: false,
-    moreVolumes: false,
-    solid: false,
-    headersEncrypted: false,
-    entries: [],
-  };
+  const scan = emptyScan('rar5');
   let pos = RAR5_SIGNATURE.length;
   while (pos < source.size) {
     // CRC32 (4 bytes) then the header size as a vint of at most 3 bytes (2 MB).
@@ -329,15 +326,7 @@ const RAR4 = {
 } as const;
 
 function scanRar4(source: ByteSource): ArchiveScan {
-  const scan: ArchiveScan = {
-    format: 'rar4',
-    volume: false,
-    laterVolume: false,
-    moreVolumes: false,
-    solid: false,
-    headersEncrypted: false,
-    entries: [],
-  };
+  const scan = emptyScan('rar4');
   let pos = RAR4_SIGNATURE.length;
   let seenMain = false;
   while (pos < source.size) {
