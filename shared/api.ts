@@ -127,6 +127,15 @@ export const SettingsPatch = Type.Partial(
 );
 export type SettingsPatch = Static<typeof SettingsPatch>;
 
+/** A game a peer is downloading, as its swarm have-set shows it. */
+export const PeerDownload = Type.Object({
+  id: GameId,
+  /** verified bytes it holds */
+  bytesHave: Type.Number({ minimum: 0 }),
+  bytesTotal: Type.Number({ minimum: 0 }),
+});
+export type PeerDownload = Static<typeof PeerDownload>;
+
 export const Peer = Type.Object({
   peerId: Type.String(),
   name: Type.String(),
@@ -138,8 +147,16 @@ export const Peer = Type.Object({
   protocolVersion: Type.Integer({ minimum: 1 }),
   /** whether that is the version this node speaks */
   compatible: Type.Boolean(),
+  /** what it is downloading (from the have-sets it sent this node) */
+  downloading: Type.Array(PeerDownload),
+  /** bytes this node sent to it since start */
+  uploadedBytes: Type.Number({ minimum: 0 }),
+  /** bytes this node received from it since start */
+  downloadedBytes: Type.Number({ minimum: 0 }),
 });
 export type Peer = Static<typeof Peer>;
+/** A peer as the peer layer knows it; the runtime adds the transfer figures. */
+export type PeerBase = Omit<Peer, 'downloading' | 'uploadedBytes' | 'downloadedBytes'>;
 
 export const ActiveOperation = Type.Intersect([Operation, Type.Object({ id: GameId })]);
 export type ActiveOperation = Static<typeof ActiveOperation>;

@@ -24,7 +24,7 @@ import { OperationRegistry } from './operations.js';
 import { loadOrCreateIdentity } from './transport/identity.js';
 import { SettingsStore, validateGameDir } from './state/settings-store.js';
 import { PeerNetwork, type NetworkOptions } from './peers/peer-network.js';
-import type { Peer, GameSource } from '../../shared/api.js';
+import type { GameSource, Peer, PeerBase } from '../../shared/api.js';
 import { DownloadService } from './download/download-service.js';
 import { StreamInstallService } from './stream-install/stream-install-service.js';
 import { StreamInstallSender } from './stream-install/sender.js';
@@ -153,7 +153,7 @@ export class PeerRuntime {
           logger: opts.logger.child({ component: 'network' }),
           events: {
             onPeerConnected: (peer) => {
-              runtime.emit({ type: 'PeerConnected', peer });
+              runtime.emit({ type: 'PeerConnected', peer: runtime.describePeer(peer) });
               runtime.emitPeerCount();
             },
             onPeerDisconnected: (peerId) => {
@@ -244,7 +244,13 @@ export class PeerRuntime {
   }
 
   peers(): Peer[] {
-    return this.network?.peers() ?? [];
+    return (this.network?.peers() ?? []).map((p) => this.describePeer(p));
+  }
+
+  /** A peer with what this node exchanged with it. */
+  private describePeer(peer: PeerBase): Peer {
+    const moved = this.stats.forPeer(peer.peerId);
+    return { ...peer, downloading: [], uploadedBytes: moved.uploadedBytes, downloadedBytes: moved.downloadedBytes };
   }
 
   subscribe(listener: EventListener): () => void {

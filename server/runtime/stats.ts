@@ -20,6 +20,11 @@ export class TransferStats {
     this.peer(peerId).downloadedBytes += bytes;
   }
 
+  /** What moved to and from one peer (zeros for a peer never seen). */
+  forPeer(peerId: string): PeerStats {
+    return { ...(this.perPeer.get(peerId) ?? { peerId, uploadedBytes: 0, downloadedBytes: 0 }) };
+  }
+
   snapshot(): { uploadedBytes: number; downloadedBytes: number; peers: PeerStats[] } {
     return {
       uploadedBytes: this.uploadedBytes,

@@ -5,7 +5,7 @@
 // ourselves, also via our own mDNS announcement), and a Hello whose id is not
 // the one the connection's handshake proved is refused. Library exchange rides on liveness: every Pong carries the
 // peer's library revision, and a new revision triggers one ListGames.
-import type { Peer } from '../../../shared/api.js';
+import type { PeerBase } from '../../../shared/api.js';
 import { PROTO_VERSION, WireErrorCode, type WireAnswer, type WireRequestOf } from '../../../shared/wire.js';
 import type { Logger } from '../logger.js';
 import type { Endpoint, Transport, TransportConnection } from '../transport/transport.js';
@@ -46,7 +46,7 @@ export interface PeerState {
 }
 
 export interface PeerManagerEvents {
-  onPeerConnected(peer: Peer): void;
+  onPeerConnected(peer: PeerBase): void;
   onPeerDisconnected(peerId: string): void;
   onPeerGamesChanged(peerId: string): void;
 }
@@ -110,7 +110,7 @@ export class PeerManager {
     void this.dial(endpoint);
   }
 
-  list(): Peer[] {
+  list(): PeerBase[] {
     return [...this.peers.values()].map((p) => this.toApi(p));
   }
 
@@ -284,7 +284,7 @@ export class PeerManager {
     for (const endpoint of this.statics.values()) void this.dial(endpoint);
   }
 
-  private toApi(peer: PeerState): Peer {
+  private toApi(peer: PeerState): PeerBase {
     return {
       peerId: peer.peerId,
       name: peer.name,

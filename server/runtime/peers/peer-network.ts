@@ -1,7 +1,7 @@
 // Everything that faces other nodes, composed: this node's identity (its key),
 // the transport (QUIC on quinn by default, injectable), what it serves, who its peers are
 // and what they have. The runtime talks to peers only through this.
-import type { Peer } from '../../../shared/api.js';
+import type { PeerBase } from '../../../shared/api.js';
 import { isErrno } from '../fs-util.js';
 import type { Catalog } from '../library/catalog.js';
 import type { Logger } from '../logger.js';
@@ -138,7 +138,7 @@ export class PeerNetwork {
     this.libraryRevision++;
   }
 
-  peers(): Peer[] {
+  peers(): PeerBase[] {
     return this.manager.list();
   }
 
