@@ -81,6 +81,12 @@ export const GameSource = Type.Object({
   peerId: Type.String(),
   name: Type.String(),
   version: Nullable(Type.String()),
+  /** it has the whole game (downloaded); otherwise it is a player still downloading the same manifest */
+  complete: Type.Boolean(),
+  /** verified bytes it holds of the game */
+  bytesHave: Type.Number({ minimum: 0 }),
+  /** bytes per second this node is receiving from it right now (0 when none) */
+  receivingSpeed: Type.Number({ minimum: 0 }),
 });
 export type GameSource = Static<typeof GameSource>;
 

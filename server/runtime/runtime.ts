@@ -361,7 +361,14 @@ export class PeerRuntime {
   private sources(id: string): GameSource[] {
     const network = this.network;
     if (!network) return [];
-    return network.db.sources(id).map((s) => ({ peerId: s.peerId, name: network.manager.get(s.peerId)?.name ?? '', version: s.version }));
+    return network.db.sources(id).map((s) => ({
+      peerId: s.peerId,
+      name: network.manager.get(s.peerId)?.name ?? '',
+      version: s.version,
+      complete: true,
+      bytesHave: network.db.announcedSize(id, s.version ?? '') ?? 0,
+      receivingSpeed: 0,
+    }));
   }
 
   /**
