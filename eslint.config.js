@@ -14,16 +14,17 @@ const RUNTIME_WIDE = [
 
 /** Per runtime folder, the folders it must not import (the composition root, runtime.ts, may import any). */
 const LAYERS = {
-  transport: ['discovery', 'peers', 'content', 'library', 'state', 'transfer', 'download', 'extract', 'install', 'stream-install'],
-  discovery: ['peers', 'content', 'transfer', 'download', 'extract', 'install', 'stream-install'],
-  library: ['transport', 'peers', 'transfer', 'download', 'extract', 'install', 'stream-install'],
-  state: ['transport', 'peers', 'transfer', 'download', 'extract', 'install', 'stream-install'],
-  content: ['transport', 'peers', 'transfer', 'download', 'extract', 'install', 'stream-install'],
-  extract: ['transport', 'peers', 'content', 'library', 'transfer', 'download', 'install', 'stream-install'],
-  peers: ['transfer', 'download', 'extract', 'install', 'stream-install'],
-  transfer: ['download', 'extract', 'install', 'stream-install'],
+  transport: ['swarm', 'discovery', 'peers', 'content', 'library', 'state', 'transfer', 'download', 'extract', 'install', 'stream-install'],
+  discovery: ['swarm', 'peers', 'content', 'transfer', 'download', 'extract', 'install', 'stream-install'],
+  library: ['swarm', 'transport', 'peers', 'transfer', 'download', 'extract', 'install', 'stream-install'],
+  state: ['swarm', 'transport', 'peers', 'transfer', 'download', 'extract', 'install', 'stream-install'],
+  content: ['swarm', 'transport', 'peers', 'transfer', 'download', 'extract', 'install', 'stream-install'],
+  extract: ['swarm', 'transport', 'peers', 'content', 'library', 'transfer', 'download', 'install', 'stream-install'],
+  peers: ['swarm', 'transfer', 'download', 'extract', 'install', 'stream-install'],
+  transfer: ['swarm', 'download', 'extract', 'install', 'stream-install'],
+  swarm: ['transfer', 'download', 'extract', 'install', 'stream-install'],
   download: ['extract', 'install', 'stream-install'],
-  install: ['transport', 'peers', 'transfer', 'download', 'stream-install'],
+  install: ['swarm', 'transport', 'peers', 'transfer', 'download', 'stream-install'],
   'stream-install': ['download'],
 };
 
@@ -44,7 +45,7 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser }, parserOptions: { parser: tseslint.parser } },
   },
   // The headless core knows nothing of HTTP, the dashboard or the CLI (STYLE.md, habit 1),
-  // and its folders import one way only: transport ← peers ← download / stream-install / install
+  // and its folders import one way only: transport ← peers ← swarm ← download / stream-install / install
   // (docs/ARCHITECTURE.md). A later block for the same files replaces the rule's options, so
   // every block repeats the runtime-wide patterns.
   { files: ['server/runtime/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: RUNTIME_WIDE }] } },
@@ -58,7 +59,7 @@ export default tseslint.config(
             ...RUNTIME_WIDE,
             {
               group: forbidden.map((f) => `**/${f}/**`),
-              message: `${folder}/ must not import ${forbidden.join(', ')}: the direction is transport ← peers ← download / stream-install / install`,
+              message: `${folder}/ must not import ${forbidden.join(', ')}: the direction is transport ← peers ← swarm ← download / stream-install / install`,
             },
           ],
         },

@@ -45,6 +45,7 @@ export async function startNode(config: ServeConfig, logger: Logger): Promise<Ru
       peers: config.peers,
       timing: config.peerTiming,
       mdns: config.mdns,
+      swarm: config.swarm,
       ...(config.chunkSize ? { chunkSize: config.chunkSize } : {}),
     },
   });

@@ -121,6 +121,10 @@ export const WireErrorCode = {
   HelloRequired: 'hello_required',
   /** the node already streams this game to as many receivers as it allows; try another peer */
   Busy: 'busy',
+  /** a chunk asked of a swarm source on another manifest (another version or file list) */
+  WrongManifest: 'wrong_manifest',
+  /** a swarm source does not hold that chunk verified (yet) */
+  ChunkUnavailable: 'chunk_unavailable',
   Internal: ErrorCode.Internal,
 } as const;
 

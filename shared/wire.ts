@@ -11,6 +11,24 @@ const PeerIdField = Type.String({ pattern: '^[0-9a-f]{32,64}$' });
 const GameIdField = Type.String({ pattern: GAME_ID_PATTERN });
 /** relative, `/`-separated; confinement is checked by the server, not trusted from the schema */
 const PathField = Type.String({ minLength: 1, maxLength: 4096 });
+const ManifestField = Type.String({ pattern: '^[0-9a-f]{32}$' });
+/** a have-set: one bit per chunk of the manifest, base64; 2 million chunks at most */
+const HaveField = Type.String({ maxLength: 350_000 });
+
+/**
+ * Swarm (SPEC section 5a): the sender's have-set for a game, or null (`manifest`
+ * null) when it stopped downloading it. Answered by the receiver's own state
+ * for the game (SwarmState), so one exchange updates both sides.
+ */
+export const SwarmHaveRequest = Type.Object({
+  type: Type.Literal('SwarmHave'),
+  id: GameIdField,
+  manifest: Type.Union([ManifestField, Type.Null()]),
+  chunks: Type.Integer({ minimum: 0, maximum: 2_000_000 }),
+  have: HaveField,
+  bytes_have: Type.Integer({ minimum: 0 }),
+  bytes_total: Type.Integer({ minimum: 0 }),
+});
 
 export const HelloRequest = Type.Object({
   type: Type.Literal('Hello'),
@@ -29,6 +47,8 @@ export const GetGameFileChunkRequest = Type.Object({
   path: PathField,
   offset: Type.Integer({ minimum: 0 }),
   length: Type.Integer({ minimum: 1, maximum: 64 * 1024 * 1024 }),
+  /** asked of a swarm source: answered only by a node on this manifest (SPEC section 5a) */
+  manifest: Type.Optional(ManifestField),
 });
 /** streamed install (SPEC section 6): answered by StreamBegin, then stream frames (below) */
 export const StreamInstallRequest = Type.Object({ type: Type.Literal('StreamInstall'), id: GameIdField });
@@ -41,6 +61,7 @@ export const WireRequest = Type.Union([
   GetGameFileDataRequest,
   GetGameFileChunkRequest,
   StreamInstallRequest,
+  SwarmHaveRequest,
 ]);
 export type WireRequest = Static<typeof WireRequest>;
 export type WireRequestOf<T extends WireRequest['type']> = Extract<WireRequest, { type: T }>;
@@ -74,6 +95,8 @@ export type WireAnswer =
   | { type: 'FileData'; size: number; offset: number; length: number }
   /** the sender's archives passed its preflight; stream frames follow (see StreamFrameKind) */
   | { type: 'StreamBegin'; id: string; eti_version: string | null; files: number; dirs: number; bytes_total: number }
+  /** a node's have-set for a game: `manifest` null when it neither downloads nor holds it */
+  | { type: 'SwarmState'; id: string; manifest: string | null; chunks: number; have: string; bytes_have: number; bytes_total: number }
   | { type: 'Error'; code: string; message: string };
 
 export type WireAnswerOf<T extends WireAnswer['type']> = Extract<WireAnswer, { type: T }>;

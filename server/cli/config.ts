@@ -48,6 +48,8 @@ export interface ServeConfig {
   peerTiming: { pingIntervalMs?: number; peerTimeoutMs?: number };
   /** chunk size this node serves its files in (advanced; environment only) */
   chunkSize: number | null;
+  /** take part in swarms (LANSPREAD_NO_SWARM=1 turns it off) */
+  swarm: boolean;
   /** which values came from flags or environment (they override saved settings) */
   explicit: { gameDir: boolean; name: boolean; uploadLimit: boolean; downloadLimit: boolean };
 }
@@ -165,6 +167,9 @@ export function resolveServeConfig(parsed: ParsedServeOptions, env: NodeJS.Proce
     }
   }
 
+  // complete holders only, no swarm (the swarm bench's comparison)
+  const swarm = !isTruthy(env.LANSPREAD_NO_SWARM);
+
   return {
     gameDir: games ? abs(games) : defaultGameDir(env),
     stateDir: state ? abs(state) : defaultStateDir(env),
@@ -182,6 +187,7 @@ export function resolveServeConfig(parsed: ParsedServeOptions, env: NodeJS.Proce
     logLevel,
     peerTiming,
     chunkSize,
+    swarm,
     explicit: {
       gameDir: games !== undefined,
       name: name !== undefined,

@@ -80,6 +80,8 @@ export const STATUS: Record<ErrorCode, number> = {
   [WireErrorCode.Self]: 409,
   [WireErrorCode.HelloRequired]: 409,
   [WireErrorCode.Busy]: 409,
+  [WireErrorCode.WrongManifest]: 409,
+  [WireErrorCode.ChunkUnavailable]: 409,
   // the connection to a peer failed
   [TransportErrorCode.TransportClosed]: 409,
   [TransportErrorCode.BindFailed]: 409,

@@ -64,3 +64,14 @@ export const IDLE_SLOT_POLL_MS = 200;
 
 /** How long a peer may take to answer GetGame with its file list. */
 export const FILE_LIST_TIMEOUT_MS = 60_000;
+
+/** A downloading node tells its peers about newly verified chunks at most this often... */
+export const SWARM_HAVE_INTERVAL_MS = 250;
+/** ...and no more often than this many ms per connected peer, so a node sends about 100 have-updates a second at most, however many peers (docs/SWARM.md). */
+export const SWARM_HAVE_PER_PEER_MS = 10;
+
+/** Chunk uploads a node serves at once; a request beyond them is answered "busy" and goes to another holder. */
+export const UPLOAD_SLOTS = 8;
+
+/** After a "busy" or chunk-less answer, a request slot waits this long (up to twice) before asking that peer again. */
+export const BUSY_BACKOFF_MS = 100;

@@ -26,6 +26,8 @@ import { SettingsStore, validateGameDir } from './state/settings-store.js';
 import { PeerNetwork, type NetworkOptions } from './peers/peer-network.js';
 import type { GameSource, Peer, PeerBase } from '../../shared/api.js';
 import { DownloadService } from './download/download-service.js';
+import { startSwarm } from './swarm-setup.js';
+import type { Swarm } from './swarm/swarm.js';
 import { StreamInstallService } from './stream-install/stream-install-service.js';
 import { StreamInstallSender } from './stream-install/sender.js';
 import { RateLimiter } from './transfer/rate-limiter.js';
@@ -68,6 +70,7 @@ export class PeerRuntime {
   private readonly freeSpace: FreeSpaceWatch;
   private network: PeerNetwork | null = null;
   private downloads: DownloadService | null = null;
+  private swarm: Swarm | null = null;
   private streamInstalls: StreamInstallService | null = null;
   private readonly installs: InstallService;
   /** the version each streamed-in game holds (it has no version.ini) */
@@ -153,10 +156,12 @@ export class PeerRuntime {
           logger: opts.logger.child({ component: 'network' }),
           events: {
             onPeerConnected: (peer) => {
+              runtime.swarm?.peerConnected(peer.peerId);
               runtime.emit({ type: 'PeerConnected', peer: runtime.describePeer(peer) });
               runtime.emitPeerCount();
             },
             onPeerDisconnected: (peerId) => {
+              runtime.swarm?.peerGone(peerId);
               runtime.emit({ type: 'PeerDisconnected', peerId });
               runtime.emitPeerCount();
               runtime.emitLibrary();
@@ -166,11 +171,12 @@ export class PeerRuntime {
               runtime.downloads?.resumeWhereSourced();
             },
           },
-          onUpload: async (peerId, bytes) => {
-            await runtime.uploadLimiter.take(bytes);
+          onUpload: async (peerId, bytes, signal) => {
+            await runtime.uploadLimiter.take(bytes, signal);
             runtime.stats.uploaded(peerId ?? 'unknown', bytes);
           },
         });
+        runtime.swarm = startSwarm(runtime.network, opts.network.swarm !== false, opts.logger.child({ component: 'swarm' }));
         runtime.downloads = new DownloadService({
           catalog: opts.catalog,
           network: runtime.network,
@@ -184,6 +190,7 @@ export class PeerRuntime {
           onPeerBytes: (peerId, bytes) => runtime.stats.downloaded(peerId, bytes),
           afterDownload: (id) => runtime.afterDownload(id),
           space: runtime.space,
+          swarm: runtime.swarm,
           ...(opts.network.chunkTimeoutMs ? { requestTimeoutMs: opts.network.chunkTimeoutMs } : {}),
           logger: opts.logger.child({ component: 'download' }),
         });
@@ -223,6 +230,7 @@ export class PeerRuntime {
     await this.downloads?.shutdown();
     await this.streamInstalls?.shutdown();
     await this.installs.shutdown();
+    this.swarm?.stop();
     await this.network?.stop();
     await this.library.stop();
     this.eventLoop.stop();
@@ -250,7 +258,7 @@ export class PeerRuntime {
   /** A peer with what this node exchanged with it. */
   private describePeer(peer: PeerBase): Peer {
     const moved = this.stats.forPeer(peer.peerId);
-    return { ...peer, downloading: [], uploadedBytes: moved.uploadedBytes, downloadedBytes: moved.downloadedBytes };
+    return { ...peer, downloading: this.swarm?.downloading(peer.peerId) ?? [], uploadedBytes: moved.uploadedBytes, downloadedBytes: moved.downloadedBytes };
   }
 
   subscribe(listener: EventListener): () => void {
@@ -283,6 +291,7 @@ export class PeerRuntime {
         const id = this.entryOrThrow(command.id).id;
         const started = await this.installs.removeDownloaded(id);
         await this.downloads?.forget(id); // an interrupted download of it must not resume
+        this.swarm?.forget(id); // nor may peers still fetch its chunks from here
         return started;
       }
       case 'StreamInstallGame':
@@ -358,17 +367,24 @@ export class PeerRuntime {
     await this.installs.installAfterDownload(id);
   }
 
+  /** Complete holders (they announce the game downloaded) and players on this node's manifest for it, with how much each holds. */
   private sources(id: string): GameSource[] {
     const network = this.network;
     if (!network) return [];
-    return network.db.sources(id).map((s) => ({
-      peerId: s.peerId,
-      name: network.manager.get(s.peerId)?.name ?? '',
-      version: s.version,
-      complete: true,
-      bytesHave: network.db.announcedSize(id, s.version ?? '') ?? 0,
-      receivingSpeed: 0,
-    }));
+    const receiving = this.downloads?.receiving(id) ?? {};
+    const source = (peerId: string, version: string | null, complete: boolean, bytesHave: number): GameSource => ({
+      peerId,
+      name: network.manager.get(peerId)?.name ?? '',
+      version,
+      complete,
+      bytesHave,
+      receivingSpeed: receiving[peerId] ?? 0,
+    });
+    const out = network.db.sources(id).map((s) => source(s.peerId, s.version, true, network.db.announcedSize(id, s.version ?? '') ?? 0));
+    for (const h of this.swarm?.holders(id) ?? []) {
+      if (!out.some((s) => s.peerId === h.peerId)) out.push(source(h.peerId, null, h.complete, h.bytesHave));
+    }
+    return out;
   }
 
   /**

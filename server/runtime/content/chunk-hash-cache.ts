@@ -7,16 +7,16 @@ import fs from 'node:fs/promises';
 import type { PayloadFile } from '../library/scanner.js';
 import { readJsonFile, writeFileAtomic } from '../fs-util.js';
 import type { Logger } from '../logger.js';
-import { hashFileChunks } from './chunks.js';
+import { chunkSizeFor, hashFileChunks } from './chunks.js';
 
 interface CachedFile {
   size: number;
   mtimeMs: number;
+  chunkSize: number;
   sha256: string[];
 }
 
 interface CacheFile {
-  chunkSize: number;
   files: Record<string, CachedFile>;
 }
 
@@ -26,24 +26,31 @@ export class ChunkHashCache {
 
   constructor(
     private readonly stateDir: string,
-    readonly chunkSize: number,
+    /** a fixed chunk size (tests), or null for the size each file's length calls for */
+    private readonly fixedChunkSize: number | null,
     private readonly logger: Logger,
   ) {}
+
+  /** The chunk size `size` bytes are hashed with. */
+  chunkSizeFor(size: number): number {
+    return this.fixedChunkSize ?? chunkSizeFor(size);
+  }
 
   /** Hashes of every chunk of `file` in game `id` whose root is `root`. */
   async hashes(id: string, root: string, file: PayloadFile): Promise<string[]> {
     const cache = await this.load(id);
+    const chunkSize = this.chunkSizeFor(file.size);
     const cached = cache.files[file.path];
-    if (cached && cached.size === file.size && cached.mtimeMs === file.mtimeMs) return cached.sha256;
-    const key = `${id}\0${file.path}\0${file.size}\0${file.mtimeMs}`;
+    if (cached && cached.size === file.size && cached.mtimeMs === file.mtimeMs && cached.chunkSize === chunkSize) return cached.sha256;
+    const key = `${id}\0${file.path}\0${file.size}\0${file.mtimeMs}\0${chunkSize}`;
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = (async () => {
-        const sha256 = await hashFileChunks(path.join(root, file.path), file.size, this.chunkSize);
+        const sha256 = await hashFileChunks(path.join(root, file.path), file.size, chunkSize);
         // only trust the result if the file did not change while it was read
         const st = await fs.lstat(path.join(root, file.path));
         if (st.size === file.size && st.mtimeMs === file.mtimeMs) {
-          cache.files[file.path] = { size: file.size, mtimeMs: file.mtimeMs, sha256 };
+          cache.files[file.path] = { size: file.size, mtimeMs: file.mtimeMs, chunkSize, sha256 };
           await this.save(id, cache);
         }
         return sha256;
@@ -59,9 +66,9 @@ export class ChunkHashCache {
       loading = readJsonFile(this.file(id))
         .then((json) => {
           const c = json as CacheFile | undefined;
-          return c && c.chunkSize === this.chunkSize && typeof c.files === 'object' ? c : { chunkSize: this.chunkSize, files: {} };
+          return c && typeof c.files === 'object' && c.files !== null ? c : { files: {} };
         })
-        .catch(() => ({ chunkSize: this.chunkSize, files: {} }));
+        .catch(() => ({ files: {} }));
       this.games.set(id, loading);
     }
     return loading;

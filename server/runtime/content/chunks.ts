@@ -1,13 +1,24 @@
 // How files are cut into chunks. One chunk is one request on its own stream and
-// the unit of verification, retry and resume. 16 MiB was chosen by measurement
-// (docs/DOWNLOADS.md): each chunk starts a stream with a fresh flow-control
-// window and a round trip before its first byte, and fewer, larger chunks were
-// 26–35 % faster than 4 MiB ones on loopback; retries and resume stay at a
-// granularity small beside a game.
+// the unit of verification, retry, resume and swarm trading. Its size grows
+// with the file (docs/SWARM.md, "Chunk size"): 1 MiB for files up to 1 GiB, so
+// players have verified chunks to trade within a second of starting, doubling
+// up to 16 MiB so that no file has more than about 1024 chunks (a 50 GB game's
+// file list and have-sets stay small). Single-source speed comes from the
+// requests in flight per source, not from the chunk size (docs/DOWNLOADS.md).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 
-export const CHUNK_SIZE = 16 * 1024 * 1024;
+export const MIN_CHUNK_SIZE = 1024 * 1024;
+export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
+/** Chunks per file the size grows to stay under (until MAX_CHUNK_SIZE). */
+const CHUNKS_PER_FILE = 1024;
+
+/** The chunk size a file of `size` bytes is hashed and fetched with. */
+export function chunkSizeFor(size: number): number {
+  let chunk = MIN_CHUNK_SIZE;
+  while (chunk < MAX_CHUNK_SIZE && size > chunk * CHUNKS_PER_FILE) chunk *= 2;
+  return chunk;
+}
 
 /** Chunk requests in flight per source: enough to hide the gap at each chunk boundary (docs/DOWNLOADS.md). */
 export const REQUESTS_PER_SOURCE = Number(process.env.LANSPREAD_REQUESTS_PER_SOURCE) || 2;

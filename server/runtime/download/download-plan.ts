@@ -9,6 +9,8 @@ import path from 'node:path';
 import { ErrorCode } from '../../../shared/error-codes.js';
 import { SENTINEL_FILE } from '../constants.js';
 import { chunkCount, hashFileChunks } from '../content/chunks.js';
+import { Bitfield } from '../swarm/bitfield.js';
+import { ManifestLayout } from '../swarm/manifest.js';
 import type { ValidatedGame } from '../transfer/validate.js';
 import { DownloadFailedError } from './download-errors.js';
 import type { Chunk } from './scheduler.js';
@@ -29,6 +31,10 @@ export interface DownloadPlan {
   reused: number;
   /** bytes of the kept chunks */
   bytesReused: number;
+  /** the manifest's chunk numbering */
+  layout: ManifestLayout;
+  /** the kept chunks, by manifest number (what the node announces to the swarm at once) */
+  have: Bitfield;
 }
 
 /**
@@ -38,6 +44,8 @@ export interface DownloadPlan {
 export async function planDownload(root: string, game: ValidatedGame, signal: AbortSignal, files: OpenFile[] = []): Promise<DownloadPlan> {
   for (const dir of game.dirs) await fs.mkdir(path.join(root, dir), { recursive: true });
   const chunks: Chunk[] = [];
+  const layout = new ManifestLayout(game.files);
+  const haveBits = new Bitfield(layout.chunks);
   let reused = 0;
   let bytesReused = 0;
   for (const [fileIndex, f] of game.files.entries()) {
@@ -50,15 +58,17 @@ export async function planDownload(root: string, game: ValidatedGame, signal: Ab
     for (let c = 0; c < chunkCount(f.size, f.chunkSize); c++) {
       const offset = c * f.chunkSize;
       const length = Math.min(f.chunkSize, f.size - offset);
+      const global = layout.indexOf(fileIndex, offset);
       if (have.has(c)) {
         reused++;
         bytesReused += length;
+        haveBits.set(global);
         continue;
       }
-      chunks.push({ index: chunks.length, fileIndex, offset, length, sha256: f.sha256[c]!, peers: f.peers });
+      chunks.push({ index: chunks.length, fileIndex, offset, length, sha256: f.sha256[c]!, peers: f.peers, global });
     }
   }
-  return { files, chunks, reused, bytesReused };
+  return { files, chunks, reused, bytesReused, layout, have: haveBits };
 }
 
 async function openTarget(root: string, rel: string, size: number): Promise<OpenFile & { existed: boolean }> {

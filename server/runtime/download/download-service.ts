@@ -18,6 +18,7 @@ import { downloadGame } from './game-download.js';
 import type { RateLimiter } from '../transfer/rate-limiter.js';
 import { catalogVersionSources, fetchValidatedFileList } from '../transfer/file-list.js';
 import type { ValidatedGame } from '../transfer/validate.js';
+import type { Swarm } from '../swarm/swarm.js';
 
 /** The download was cancelled by the user. */
 export class DownloadCancelledError extends LanspreadError {
@@ -43,6 +44,8 @@ export interface DownloadServiceDeps {
   requestTimeoutMs?: number;
   /** free space of the game dir's file system; default statfs */
   space?: DiskSpace;
+  /** the node's swarm (null: downloads use complete holders only) */
+  swarm: Swarm | null;
 }
 
 export interface LastDownload {
@@ -58,6 +61,8 @@ export class DownloadService {
   /** interrupted downloads, with whether to install them once done */
   private readonly resumable = new Map<string, boolean>();
   private readonly running = new Map<string, Promise<void>>();
+  /** per running download: bytes per second from each peer sending now */
+  private readonly speeds = new Map<string, Record<string, number>>();
 
   constructor(private readonly deps: DownloadServiceDeps) {}
 
@@ -91,6 +96,7 @@ export class DownloadService {
     this.deps.setLastError(id, null);
     const run = this.run(id, version!, sources, op, opts.install).finally(() => {
       this.running.delete(id);
+      this.speeds.delete(id);
       return op.end();
     });
     this.running.set(id, run);
@@ -100,6 +106,11 @@ export class DownloadService {
   async shutdown(): Promise<void> {
     for (const id of this.running.keys()) this.deps.operations.abort(id, new ShutdownError());
     await Promise.allSettled(this.running.values());
+  }
+
+  /** Bytes per second each peer is sending for the download of `id` now (empty when none runs). */
+  receiving(id: string): Record<string, number> {
+    return this.speeds.get(id) ?? {};
   }
 
   cancel(id: string): void {
@@ -172,7 +183,9 @@ export class DownloadService {
         signal: op.signal,
         logger: this.deps.logger,
         onPeerBytes: this.deps.onPeerBytes,
-        onProgress: (p) => {
+        swarm: this.deps.swarm,
+        onProgress: ({ bySource, ...p }) => {
+          this.speeds.set(id, bySource);
           op.update({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, speed: p.speed, etaSeconds: p.etaSeconds, peers: p.peers });
           this.deps.emit({ type: 'DownloadGameFilesProgress', id, ...p });
         },

@@ -16,16 +16,20 @@ import { ProgressMeter, type ProgressSnapshot } from '../progress.js';
 import type { RateLimiter } from '../transfer/rate-limiter.js';
 import type { ValidatedGame } from '../transfer/validate.js';
 import type { TransportConnection } from '../transport/transport.js';
-import { fetchChunk } from './chunk-fetch.js';
+import { Bitfield } from '../swarm/bitfield.js';
+import type { Swarm, SwarmSession } from '../swarm/swarm.js';
+import { fetchChunk, writeChunk, type ChunkFetchContext } from './chunk-fetch.js';
 import { CorruptChunkError, DownloadFailedError } from './download-errors.js';
 import { closeAll, planDownload, type OpenFile } from './download-plan.js';
 import { runRequestLoops } from './request-loops.js';
-import { ChunkScheduler } from './scheduler.js';
+import { ChunkScheduler, type Chunk } from './scheduler.js';
 import { commitSentinel, parkSentinel, sweepSentinels } from './sentinel.js';
 
 export interface DownloadProgress extends ProgressSnapshot {
   /** peers that sent bytes in the last second */
   peers: number;
+  /** bytes per second from each peer sending now */
+  bySource: Record<string, number>;
 }
 
 export interface GameDownloadOptions {
@@ -38,6 +42,8 @@ export interface GameDownloadOptions {
   logger: Logger;
   onProgress(p: DownloadProgress): void;
   onPeerBytes(peerId: string, bytes: number): void;
+  /** the node's swarm: the download announces its chunks and takes swarm peers as sources (null: complete holders only) */
+  swarm: Swarm | null;
   slotsPerPeer?: number;
   maxAttempts?: number;
   requestTimeoutMs?: number;
@@ -60,60 +66,87 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
   await fs.mkdir(root, { recursive: true });
   await parkSentinel(root);
   const files: OpenFile[] = [];
-  /** when each peer last delivered bytes: it counts as sending for a while after */
-  const lastBytesAt = new Map<string, number>();
+  /** bytes from each peer, a meter per peer: it counts as sending while its speed is above zero */
+  const perPeer = new Map<string, ProgressMeter>();
   let progressTimer: NodeJS.Timeout | undefined;
+  let session: SwarmSession | null = null;
   try {
     const plan = await planDownload(root, game, signal, files);
     if (plan.reused > 0) opts.logger.info({ id: opts.id, reused: plan.reused }, 'verified chunks already on disk are kept');
     const meter = new ProgressMeter(game.files.reduce((n, f) => n + f.size, 0));
     meter.skip(plan.bytesReused);
     const emit = () => {
-      const now = performance.now();
-      const active = [...lastBytesAt.values()].filter((t) => now - t < SENDING_WINDOW_MS).length;
-      opts.onProgress({ ...meter.snapshot(), peers: active });
+      const bySource: Record<string, number> = {};
+      for (const [peer, m] of perPeer) {
+        const { speed } = m.snapshot();
+        if (speed > 0) bySource[peer] = speed;
+      }
+      opts.onProgress({ ...meter.snapshot(), peers: Object.keys(bySource).length, bySource });
     };
     progressTimer = setInterval(emit, opts.progressIntervalMs ?? DOWNLOAD_PROGRESS_INTERVAL_MS);
     emit();
 
     const slotsPerPeer = opts.slotsPerPeer ?? REQUESTS_PER_SOURCE;
     const scheduler = new ChunkScheduler(plan.chunks, { slotsPerPeer, maxAttempts: opts.maxAttempts ?? CHUNK_MAX_ATTEMPTS });
+    const validated = [...new Set(game.files.flatMap((f) => f.peers))].sort();
+    session = opts.swarm?.begin(opts.id, game, root, plan.have) ?? null;
+    const swarmSources = new Set<string>();
+    const syncHave = (peerId: string) => {
+      const bits = session!.peer(peerId);
+      const byPlan = new Bitfield(plan.chunks.length);
+      for (const c of plan.chunks) if (bits?.has(c.global)) byPlan.set(c.index);
+      if (bits) swarmSources.add(peerId);
+      scheduler.setHave(peerId, byPlan);
+    };
+    for (const peerId of session?.peers() ?? []) syncHave(peerId);
     const deliveries: DownloadResult['deliveries'] = [];
     const corrupt: DownloadResult['corrupt'] = [];
+    const ctxFor = (chunk: Chunk): ChunkFetchContext => ({
+      id: opts.id,
+      file: plan.files[chunk.fileIndex]!,
+      limiter: opts.limiter,
+      meter,
+      idleTimeoutMs: opts.requestTimeoutMs ?? CHUNK_IDLE_TIMEOUT_MS,
+      onBytes: (peer: string, bytes: number) => {
+        let m = perPeer.get(peer);
+        if (!m) perPeer.set(peer, (m = new ProgressMeter(0, SENDING_WINDOW_MS)));
+        m.add(bytes);
+        opts.onPeerBytes(peer, bytes);
+      },
+    });
     await runRequestLoops(scheduler, {
       id: opts.id,
-      peers: [...new Set(game.files.flatMap((f) => f.peers))].sort(),
+      peers: () => [...validated, ...[...swarmSources].filter((p) => !validated.includes(p)).sort()],
       slotsPerPeer,
+      busyLimitMs: opts.requestTimeoutMs ?? CHUNK_IDLE_TIMEOUT_MS,
       connectionFor: opts.connectionFor,
       signal,
       logger: opts.logger,
-      fetch: async (chunk, peerId, connection) => {
-        const file = plan.files[chunk.fileIndex]!;
-        const ctx = {
-          id: opts.id,
-          file,
-          limiter: opts.limiter,
-          meter,
-          signal,
-          idleTimeoutMs: opts.requestTimeoutMs ?? CHUNK_IDLE_TIMEOUT_MS,
-          onBytes: (peer: string, bytes: number) => {
-            lastBytesAt.set(peer, performance.now());
-            opts.onPeerBytes(peer, bytes);
-          },
-        };
+      onSourcesChanged: (listener) =>
+        session?.onChange((peerId) => {
+          syncHave(peerId);
+          listener();
+        }) ?? (() => undefined),
+      fetch: async ({ chunk, duplicate }, peerId, connection, fetchSignal) => {
+        const manifest = chunk.peers.includes(peerId) ? undefined : session?.manifest;
         try {
-          await fetchChunk(ctx, chunk, peerId, connection);
+          return await fetchChunk(ctxFor(chunk), chunk, peerId, connection, { aside: duplicate, signal: fetchSignal, ...(manifest ? { manifest } : {}) });
         } catch (err) {
-          if (err instanceof CorruptChunkError) corrupt.push({ path: file.path, offset: chunk.offset, peerId });
+          if (err instanceof CorruptChunkError) corrupt.push({ path: plan.files[chunk.fileIndex]!.path, offset: chunk.offset, peerId });
           throw err;
         }
-        deliveries.push({ path: file.path, offset: chunk.offset, length: chunk.length, peerId });
+      },
+      write: (chunk, bytes) => writeChunk(ctxFor(chunk), chunk, bytes),
+      completed: (chunk, peerId) => {
+        deliveries.push({ path: plan.files[chunk.fileIndex]!.path, offset: chunk.offset, length: chunk.length, peerId });
+        session?.verified(chunk.global);
       },
     });
     clearInterval(progressTimer);
     emit();
 
     await commit(root, files);
+    session?.finish();
     return {
       chunksByPeer: Object.fromEntries(scheduler.servedBy),
       deliveries,
@@ -123,6 +156,7 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
     };
   } catch (err) {
     clearInterval(progressTimer);
+    session?.withdraw();
     await closeAll(files);
     await sweepSentinels(root);
     // nothing is committed: the sentinel stays absent and the chunks written so far resume later

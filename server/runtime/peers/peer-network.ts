@@ -10,10 +10,9 @@ import { QuinnTransport } from '../transport/quinn-transport.js';
 import type { Endpoint, Transport, TransportConnection } from '../transport/transport.js';
 import { MdnsDiscovery } from '../discovery/index.js';
 import { ChunkHashCache } from '../content/chunk-hash-cache.js';
-import { CHUNK_SIZE } from '../content/chunks.js';
 import { PeerGameDB } from './peer-game-db.js';
 import { PeerManager, type PeerManagerEvents, type PeerTiming } from './peer-manager.js';
-import { ProtocolServer, type DelegatedRequest, type RequestHandler } from './protocol-server.js';
+import { ProtocolServer, type ManifestChunkSource, type DelegatedRequest, type RequestHandler } from './protocol-server.js';
 import { ServedFiles, type LibraryView } from './served-files.js';
 
 /** How many ports after the requested one are tried when it is taken. */
@@ -33,6 +32,8 @@ export interface NetworkOptions {
   chunkSize?: number;
   /** find peers with mDNS (and announce this node) */
   mdns?: boolean;
+  /** take part in swarms (default true; false: complete holders only) */
+  swarm?: boolean;
   /** how long a chunk request may go without data before it is retried elsewhere; default 15 s */
   chunkTimeoutMs?: number;
 }
@@ -47,7 +48,7 @@ export interface PeerNetworkDeps {
   logger: Logger;
   events: PeerManagerEvents;
   /** file bytes about to go to a peer (upload limit and stats); may wait */
-  onUpload?: (peerId: string | null, bytes: number) => Promise<void> | void;
+  onUpload?: (peerId: string | null, bytes: number, signal?: AbortSignal) => Promise<void> | void;
 }
 
 export class PeerNetwork {
@@ -66,14 +67,19 @@ export class PeerNetwork {
     private readonly onUpload: PeerNetworkDeps['onUpload'],
   ) {}
 
-  /** Register the handler of a request type another service answers (streamed installs). */
+  /** Register the handler of a request type another service answers (streamed installs, swarm). */
   register<T extends DelegatedRequest>(type: T, handler: RequestHandler<T>): void {
     this.server.register(type, handler);
   }
 
+  /** Let `source` open the chunks peers ask for on a manifest (the swarm). */
+  registerChunkSource(source: ManifestChunkSource): void {
+    this.server.registerChunkSource(source);
+  }
+
   /** File bytes about to go to `connection`'s peer (upload limit and stats); may wait. */
-  upload(connection: TransportConnection, bytes: number): Promise<void> | void {
-    return this.onUpload?.(this.manager.peerIdFor(connection), bytes);
+  upload(connection: TransportConnection, bytes: number, signal?: AbortSignal): Promise<void> | void {
+    return this.onUpload?.(connection.remotePeerId ?? this.manager.peerIdFor(connection), bytes, signal);
   }
 
   static async start(opts: NetworkOptions, deps: PeerNetworkDeps): Promise<PeerNetwork> {
@@ -83,7 +89,7 @@ export class PeerNetwork {
     const served = new ServedFiles(
       deps.catalog,
       deps.library,
-      new ChunkHashCache(deps.stateDir, opts.chunkSize ?? CHUNK_SIZE, logger.child({ component: 'hashes' })),
+      new ChunkHashCache(deps.stateDir, opts.chunkSize ?? null, logger.child({ component: 'hashes' })),
     );
     // the protocol server and the manager refer to each other; `self` is filled in below
     const self: { network?: PeerNetwork } = {};
@@ -92,7 +98,7 @@ export class PeerNetwork {
       {
         onHello: (connection, hello) => self.network!.manager.onHello(connection, hello),
         libraryRev: () => self.network!.libraryRevision,
-        onUpload: (connection, bytes) => self.network!.upload(connection, bytes),
+        onUpload: (connection, bytes, signal) => self.network!.upload(connection, bytes, signal),
       },
       logger.child({ component: 'protocol' }),
     );

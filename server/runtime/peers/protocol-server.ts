@@ -11,7 +11,8 @@ import { WireErrorCode, WireRequest, type WireAnswer, type WireRequestOf } from 
 import type { Logger } from '../logger.js';
 import { endWithMessage, readMessage, writeMessage } from '../transport/framing.js';
 import type { TransportConnection, TransportStream } from '../transport/transport.js';
-import type { ServedFiles } from './served-files.js';
+import { UPLOAD_SLOTS } from '../constants.js';
+import type { OpenedFile, ServedFiles } from './served-files.js';
 import { WireError } from './wire-error.js';
 
 /** Largest request frame a peer may send. */
@@ -22,11 +23,14 @@ export interface ProtocolHooks {
   onHello(connection: TransportConnection, hello: WireRequestOf<'Hello'>): Promise<WireAnswer>;
   libraryRev(): number;
   /** raw file bytes about to be sent to this connection's peer; may wait (upload limit) */
-  onUpload?(connection: TransportConnection, bytes: number): Promise<void> | void;
+  onUpload?(connection: TransportConnection, bytes: number, signal: AbortSignal): Promise<void> | void;
 }
 
 /** Request types answered by a handler another service registers. */
-export type DelegatedRequest = 'StreamInstall';
+export type DelegatedRequest = 'StreamInstall' | 'SwarmHave';
+
+/** Opens a chunk asked for on a manifest (the swarm registers it). */
+export type ManifestChunkSource = (id: string, manifest: string, rel: string, offset: number, length: number) => Promise<OpenedFile>;
 
 /** Answers one request on its stream (it ends or resets the stream itself). */
 export type RequestHandler<T extends DelegatedRequest> = (
@@ -37,12 +41,21 @@ export type RequestHandler<T extends DelegatedRequest> = (
 
 export class ProtocolServer {
   private readonly handlers: { [T in DelegatedRequest]?: RequestHandler<T> } = {};
+  private chunkSource: ManifestChunkSource | null = null;
+  /** chunk uploads in progress */
+  private uploads = 0;
 
   constructor(
     private readonly served: ServedFiles,
     private readonly hooks: ProtocolHooks,
     private readonly logger: Logger,
+    private readonly uploadSlots = UPLOAD_SLOTS,
   ) {}
+
+  /** Let `source` open the chunks peers ask for on a manifest (swarm requests). */
+  registerChunkSource(source: ManifestChunkSource): void {
+    this.chunkSource = source;
+  }
 
   /** Let `handler` answer every request of `type` (a later call replaces it). */
   register<T extends DelegatedRequest>(type: T, handler: RequestHandler<T>): void {
@@ -96,26 +109,46 @@ export class ProtocolServer {
         });
       }
       case 'GetGameFileData':
-        return this.sendFile(connection, stream, request.id, request.path, 0, null);
+        return this.sendFile(connection, stream, await this.served.open(request.id, request.path), request.path, 0, null);
       case 'GetGameFileChunk':
-        return this.sendFile(connection, stream, request.id, request.path, request.offset, request.length);
+        return this.sendChunk(connection, stream, request);
       case 'StreamInstall': {
         const handler = this.handlers.StreamInstall;
         if (!handler) throw new WireError(WireErrorCode.NotServed, 'streamed installs are not served by this node');
         return handler(connection, stream, request);
       }
+      case 'SwarmHave': {
+        const handler = this.handlers.SwarmHave;
+        if (!handler) throw new WireError(WireErrorCode.NotServed, 'this node does not swarm');
+        return handler(connection, stream, request);
+      }
+    }
+  }
+
+  /** A chunk, within the upload slots: from a downloaded game, or on a manifest from the swarm. */
+  private async sendChunk(connection: TransportConnection, stream: TransportStream, request: WireRequestOf<'GetGameFileChunk'>): Promise<void> {
+    if (this.uploads >= this.uploadSlots) throw new WireError(WireErrorCode.Busy, `all ${this.uploadSlots} upload slots are taken`);
+    this.uploads++;
+    try {
+      const { id, path: rel, offset, length, manifest } = request;
+      let file: OpenedFile;
+      if (manifest === undefined) file = await this.served.open(id, rel);
+      else if (this.chunkSource) file = await this.chunkSource(id, manifest, rel, offset, length);
+      else throw new WireError(WireErrorCode.WrongManifest, 'this node does not swarm');
+      await this.sendFile(connection, stream, file, rel, offset, length);
+    } finally {
+      this.uploads--;
     }
   }
 
   private async sendFile(
     connection: TransportConnection,
     stream: TransportStream,
-    id: string,
+    { handle, size }: OpenedFile,
     rel: string,
     offset: number,
     length: number | null,
   ): Promise<void> {
-    const { handle, size } = await this.served.open(id, rel);
     try {
       const len = length ?? size - offset;
       if (offset > size || offset + len > size) {
@@ -125,16 +158,24 @@ export class ProtocolServer {
       if (len > 0) {
         const source = handle.createReadStream({ start: offset, end: offset + len - 1, autoClose: false, highWaterMark: 256 * 1024 });
         const onUpload = this.hooks.onUpload;
-        await pipeline(
-          source,
-          async function* (chunks: AsyncIterable<Buffer>) {
-            for await (const chunk of chunks) {
-              if (onUpload) await onUpload(connection, chunk.length);
-              yield chunk;
-            }
-          },
-          stream,
-        );
+        // a requester that gives up closes the stream: a wait for the upload limit ends with it (and frees the slot)
+        const closed = new AbortController();
+        const onClose = () => closed.abort(new Error('the requester closed the stream'));
+        stream.once('close', onClose);
+        try {
+          await pipeline(
+            source,
+            async function* (chunks: AsyncIterable<Buffer>) {
+              for await (const chunk of chunks) {
+                if (onUpload) await onUpload(connection, chunk.length, closed.signal);
+                yield chunk;
+              }
+            },
+            stream,
+          );
+        } finally {
+          stream.off('close', onClose);
+        }
       } else {
         await new Promise<void>((resolve) => stream.end(resolve));
       }

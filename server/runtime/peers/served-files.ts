@@ -79,7 +79,7 @@ export class ServedFiles {
     const files: WireFile[] = [];
     for (const f of entry?.files ?? []) {
       const sha256 = await this.hashes.hashes(id, root, f);
-      files.push({ path: f.path, size: f.size, is_dir: false, chunk_size: this.hashes.chunkSize, sha256 });
+      files.push({ path: f.path, size: f.size, is_dir: false, chunk_size: this.hashes.chunkSizeFor(f.size), sha256 });
     }
     return { eti_version: game.version, files: [...dirs, ...files] };
   }
@@ -87,32 +87,18 @@ export class ServedFiles {
   /** Open a served file for reading, refusing anything outside the rules above. */
   async open(id: string, rel: string): Promise<OpenedFile> {
     this.servedGame(id);
-    const segments = validateRelativePath(rel);
     const root = path.join(this.library.dir, id);
-    const realRoot = await fs.realpath(root).catch(() => {
-      throw new WireError(WireErrorCode.NotFound, `game "${id}" is not here`);
+    return openInRoot(root, rel, async (realRoot) => {
+      // The sentinel is checked now, not as of the last scan.
+      const sentinel = await fs.lstat(path.join(realRoot, 'version.ini')).catch(() => null);
+      if (!sentinel?.isFile()) throw new WireError(WireErrorCode.NotServed, `game "${id}" is not downloaded here`);
     });
-    // The sentinel is checked now, not as of the last scan.
-    const sentinel = await fs.lstat(path.join(realRoot, 'version.ini')).catch(() => null);
-    if (!sentinel?.isFile()) throw new WireError(WireErrorCode.NotServed, `game "${id}" is not downloaded here`);
-    const target = path.join(realRoot, ...segments);
-    // No symlink anywhere on the way: the real path must be the path itself.
-    const real = await fs.realpath(target).catch(() => {
-      throw new WireError(WireErrorCode.NotFound, `no file "${rel}" in "${id}"`);
-    });
-    if (real !== target) throw new WireError(WireErrorCode.NotServed, 'paths through symlinks are not served');
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(target, fsc.O_RDONLY | fsc.O_NOFOLLOW);
-    } catch {
-      throw new WireError(WireErrorCode.NotServed, `"${rel}" cannot be opened`);
-    }
-    const st = await handle.stat();
-    if (!st.isFile()) {
-      await handle.close();
-      throw new WireError(WireErrorCode.NotServed, `"${rel}" is not a regular file`);
-    }
-    return { handle, size: st.size };
+  }
+
+  /** A catalog game this node has downloaded, as the library knows it (its entry changes with every rescan), or null. */
+  downloadedEntry(id: string): GameIndexEntry | null {
+    if (!isGameId(id) || !this.catalog.has(id) || !this.library.get(id)?.downloaded) return null;
+    return this.library.entry(id) ?? null;
   }
 
   private servedGame(id: string): LocalGame {
@@ -121,4 +107,35 @@ export class ServedFiles {
     if (!game?.downloaded) throw new WireError(WireErrorCode.NotServed, `game "${id}" is not downloaded here`);
     return game;
   }
+}
+
+/**
+ * Open `rel` under `root` for reading: a regular file, reached without any
+ * symlink, never a reserved name (local/, dot-folders). `check` runs on the
+ * root's real path first (the sentinel check of a downloaded game).
+ */
+export async function openInRoot(root: string, rel: string, check?: (realRoot: string) => Promise<void>): Promise<OpenedFile> {
+  const segments = validateRelativePath(rel);
+  const realRoot = await fs.realpath(root).catch(() => {
+    throw new WireError(WireErrorCode.NotFound, `game "${path.basename(root)}" is not here`);
+  });
+  await check?.(realRoot);
+  const target = path.join(realRoot, ...segments);
+  // No symlink anywhere on the way: the real path must be the path itself.
+  const real = await fs.realpath(target).catch(() => {
+    throw new WireError(WireErrorCode.NotFound, `no file "${rel}" in "${path.basename(root)}"`);
+  });
+  if (real !== target) throw new WireError(WireErrorCode.NotServed, 'paths through symlinks are not served');
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(target, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+  } catch {
+    throw new WireError(WireErrorCode.NotServed, `"${rel}" cannot be opened`);
+  }
+  const st = await handle.stat();
+  if (!st.isFile()) {
+    await handle.close();
+    throw new WireError(WireErrorCode.NotServed, `"${rel}" is not a regular file`);
+  }
+  return { handle, size: st.size };
 }

@@ -1,13 +1,15 @@
 // The chunk scheduler alone (server/runtime/download/scheduler.ts), table-driven:
 // each row is a sequence of calls and the answer each must give. No network,
-// no files, no timers: which peer gets which chunk, and when the download is
-// given up, are decided here and only here.
+// no files, no timers: which peer gets which chunk (rarest first, swarm
+// have-sets, the endgame), and when the download is given up, are decided
+// here and only here.
 import { describe, expect, it } from 'vitest';
+import { Bitfield } from '../../../server/runtime/swarm/bitfield.js';
 import { ChunkScheduler, type Chunk, type ChunkFailure } from '../../../server/runtime/download/scheduler.js';
 
 /** Chunk i is held by the peers in `holders[i]`. */
 function chunks(holders: string[][]): Chunk[] {
-  return holders.map((peers, index) => ({ index, fileIndex: 0, offset: index * 10, length: 10, sha256: `h${index}`, peers }));
+  return holders.map((peers, index) => ({ index, fileIndex: 0, offset: index * 10, length: 10, sha256: `h${index}`, peers, global: index }));
 }
 
 type Step =
@@ -21,6 +23,13 @@ type Step =
   /** `blocked(live)` is null, or matches */
   | ['blocked', string[], RegExp | null]
   | ['banned', string, boolean]
+  /** a swarm peer's have-set: these chunk indices */
+  | ['have', string, number[]]
+  /** `next(peer)` hands out a second copy of chunk `expect` (the endgame), or nothing */
+  | ['dup', string, number | null]
+  /** `complete` says whether this copy was the first */
+  | ['first', number, string, boolean]
+  | ['cancel', number, string]
   | ['finished', boolean];
 
 interface Row {
@@ -28,30 +37,134 @@ interface Row {
   holders: string[][];
   slots?: number;
   maxAttempts?: number;
+  /** what every random draw returns (default 0.99: ties go to the first) */
+  random?: number;
   steps: Step[];
 }
 
 const rows: Row[] = [
   {
-    rule: 'work stealing: each peer takes the next chunk it has, in order, up to its slots',
+    rule: 'rarest first, then work stealing: each peer takes the rarest chunk it has (the first of equals here), up to its slots',
     holders: [['A', 'B'], ['A', 'B'], ['A', 'B'], ['A', 'B'], ['B']],
     slots: 2,
     steps: [
       ['next', 'A', 0],
-      ['next', 'B', 1],
-      ['next', 'A', 2],
-      ['next', 'A', null], // chunk 3 is pending and A has it, but both of A's slots are busy
-      ['next', 'B', 3],
+      ['next', 'B', 4], // only B has chunk 4: the rarest goes first
+      ['next', 'A', 1],
+      ['next', 'A', null], // chunks 2 and 3 are pending and A has them, but both of A's slots are busy
+      ['next', 'B', 2],
       ['next', 'B', null],
       ['complete', 0, 'A'],
-      ['next', 'A', null], // chunk 4 is pending, but only B has it
-      ['complete', 3, 'B'],
-      ['next', 'B', 4],
+      ['next', 'A', 3],
       ['complete', 4, 'B'],
-      ['complete', 1, 'B'],
+      ['complete', 2, 'B'],
+      ['complete', 1, 'A'],
       ['finished', false],
-      ['complete', 2, 'A'],
+      ['complete', 3, 'A'],
       ['finished', true],
+    ],
+  },
+  {
+    rule: 'ties between equally rare chunks are drawn at random (a draw that always replaces picks the last)',
+    holders: [['A'], ['A'], ['A']],
+    slots: 3,
+    random: 0,
+    steps: [
+      ['next', 'A', 2],
+      ['next', 'A', 1],
+      ['next', 'A', 0],
+    ],
+  },
+  {
+    rule: 'a swarm peer holds what its have-set says, and its holdings count towards rarity',
+    holders: [['S'], ['S'], ['S']],
+    slots: 3,
+    steps: [
+      ['have', 'P', [0, 2]],
+      ['next', 'P', 0],
+      ['next', 'P', 2],
+      ['next', 'P', null], // P lacks chunk 1
+      ['next', 'S', 1], // chunk 1: only S has it, the rarest
+    ],
+  },
+  {
+    rule: 'a have-set update replaces the previous one, and a gone peer no longer counts towards rarity',
+    holders: [['S'], ['S']],
+    slots: 1,
+    steps: [
+      ['have', 'P', [0]],
+      ['have', 'P', [1]], // chunk 0 is rare again, chunk 1 held twice
+      ['next', 'S', 0],
+      ['complete', 0, 'S'],
+      ['have', 'Q', [1]],
+      ['gone', 'P'],
+      ['gone', 'Q'],
+      ['blocked', ['S'], null],
+      ['next', 'Q', null],
+      ['next', 'S', 1],
+    ],
+  },
+  {
+    rule: 'endgame: with nothing pending an idle peer takes a second copy of a chunk in flight; the first verified copy wins',
+    holders: [['A', 'B', 'C']],
+    slots: 1,
+    steps: [
+      ['next', 'A', 0],
+      ['dup', 'B', 0],
+      ['dup', 'C', null], // two copies at most
+      ['first', 0, 'B', true],
+      ['dup', 'C', null],
+      ['dup', 'B', null], // done: no copy of a finished chunk, though A is still on it
+      ['first', 0, 'A', false],
+      ['finished', true],
+    ],
+  },
+  {
+    rule: 'the losing copy is cancelled without a failure, and its chunk is not queued again',
+    holders: [['A', 'B'], ['A', 'B']],
+    slots: 1,
+    maxAttempts: 1,
+    steps: [
+      ['next', 'A', 0],
+      ['next', 'B', 1],
+      ['first', 1, 'B', true],
+      ['dup', 'B', 0],
+      ['first', 0, 'B', true],
+      ['cancel', 0, 'A'],
+      ['banned', 'A', false],
+      ['next', 'A', null],
+      ['blocked', ['A', 'B'], null],
+      ['finished', true],
+    ],
+  },
+  {
+    rule: 'busy is no failure: the chunk goes back, to the same peer too, and no attempt is counted',
+    holders: [['A']],
+    slots: 1,
+    maxAttempts: 2,
+    steps: [
+      ['next', 'A', 0],
+      ['fail', 0, 'A', 'busy'],
+      ['next', 'A', 0],
+      ['fail', 0, 'A', 'busy'],
+      ['next', 'A', 0],
+      ['fail', 0, 'A', 'busy'],
+      ['blocked', ['A'], null],
+      ['next', 'A', 0],
+    ],
+  },
+  {
+    rule: 'a chunk a swarm peer turns out not to hold is taken out of its have-set, without an attempt',
+    holders: [['S']],
+    slots: 1,
+    maxAttempts: 1,
+    steps: [
+      ['have', 'P', [0]],
+      ['next', 'P', 0],
+      ['fail', 0, 'P', 'unavailable'],
+      ['next', 'P', null],
+      ['blocked', ['S', 'P'], null],
+      ['next', 'S', 0],
     ],
   },
   {
@@ -75,7 +188,7 @@ const rows: Row[] = [
   },
   {
     rule: 'a failed request does not ban its peer',
-    holders: [['A', 'B'], ['A']],
+    holders: [['A'], ['A', 'B']],
     slots: 1,
     steps: [
       ['next', 'A', 0],
@@ -177,8 +290,8 @@ const rows: Row[] = [
       ['blocked', ['A', 'B'], null],
       ['gone', 'A'],
       ['next', 'A', null],
-      ['blocked', ['A', 'B'], /^no peer that has the file is left$/],
-      ['blocked', ['B'], /^no peer that has the file is left$/],
+      ['blocked', ['A', 'B'], /^no peer that has the remaining chunks is left$/],
+      ['blocked', ['B'], /^no peer that has the remaining chunks is left$/],
     ],
   },
   {
@@ -188,7 +301,7 @@ const rows: Row[] = [
     steps: [
       ['next', 'A', 0],
       ['fail', 0, 'A', 'corrupt'],
-      ['blocked', ['A', 'B'], /^no peer that has the file is left$/],
+      ['blocked', ['A', 'B'], /^no peer that has the remaining chunks is left$/],
     ],
   },
   {
@@ -200,19 +313,41 @@ const rows: Row[] = [
       ['gone', 'B'],
       ['blocked', ['A'], null],
       ['complete', 0, 'A'],
-      ['blocked', ['A'], /^no peer that has the file is left$/],
+      ['blocked', ['A'], /^no peer that has the remaining chunks is left$/],
     ],
   },
 ];
 
 function run(row: Row): void {
   const list = chunks(row.holders);
-  const s = new ChunkScheduler(list, { slotsPerPeer: row.slots ?? 2, maxAttempts: row.maxAttempts ?? 5 });
+  // ties between equally rare chunks go to the first (a random draw that never replaces it)
+  const s = new ChunkScheduler(list, { slotsPerPeer: row.slots ?? 2, maxAttempts: row.maxAttempts ?? 5, random: () => row.random ?? 0.99 });
   row.steps.forEach((step, i) => {
     const at = `step ${i}: ${JSON.stringify(step, (_k, v: unknown) => (v instanceof RegExp ? String(v) : v))}`;
     switch (step[0]) {
-      case 'next':
-        expect(s.next(step[1])?.index ?? null, at).toBe(step[2]);
+      case 'next': {
+        const a = s.next(step[1]);
+        expect(a?.chunk.index ?? null, at).toBe(step[2]);
+        if (a) expect(a.duplicate, at).toBe(false);
+        break;
+      }
+      case 'dup': {
+        const a = s.next(step[1]);
+        expect(a?.chunk.index ?? null, at).toBe(step[2]);
+        if (a) expect(a.duplicate, at).toBe(true);
+        break;
+      }
+      case 'have': {
+        const bits = new Bitfield(list.length);
+        for (const i of step[2]) bits.set(i);
+        s.setHave(step[1], bits);
+        break;
+      }
+      case 'first':
+        expect(s.complete(list[step[1]]!, step[2]), at).toBe(step[3]);
+        break;
+      case 'cancel':
+        s.cancel(list[step[1]]!, step[2]);
         break;
       case 'complete':
         s.complete(list[step[1]]!, step[2]);
@@ -252,9 +387,9 @@ describe('ChunkScheduler', () => {
       ['A', 'B'],
     ]);
     const s = new ChunkScheduler(list, { slotsPerPeer: 1, maxAttempts: 5 });
-    s.complete(s.next('A')!, 'A');
-    s.complete(s.next('B')!, 'B');
-    s.complete(s.next('A')!, 'A');
+    s.complete(s.next('A')!.chunk, 'A');
+    s.complete(s.next('B')!.chunk, 'B');
+    s.complete(s.next('A')!.chunk, 'A');
     expect(Object.fromEntries(s.servedBy)).toEqual({ A: 2, B: 1 });
     expect([s.chunksDone, s.finished]).toEqual([3, true]);
   });

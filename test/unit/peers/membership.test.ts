@@ -35,7 +35,11 @@ describe('peer membership', () => {
     await waitFor(() => (a.runtime.peers()[0]?.rttMs != null ? true : undefined), 3_000, 'rtt measured');
     expect(a.runtime.peers()[0]).toMatchObject({ games: 2, rttMs: expect.any(Number) });
     expect(b.runtime.peers()[0]).toMatchObject({ games: 1 });
-    expect(a.runtime.game('bravo').sources).toEqual([{ peerId: b.runtime.peerId, name: 'node-2', version: '20240301' }]);
+    // what b holds of bravo: its only file, version.ini
+    const bravoSize = Buffer.byteLength('20240301\n');
+    expect(a.runtime.game('bravo').sources).toEqual([
+      { peerId: b.runtime.peerId, name: 'node-2', version: '20240301', complete: true, bytesHave: bravoSize, receivingSpeed: 0 },
+    ]);
     // a change on b reaches a through the library revision in Pong
     await makeGame(bGames, 'alpha', { version: '20250101' });
     await waitFor(
