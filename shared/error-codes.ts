@@ -125,6 +125,8 @@ export const WireErrorCode = {
   WrongManifest: 'wrong_manifest',
   /** a swarm source does not hold that chunk verified (yet) */
   ChunkUnavailable: 'chunk_unavailable',
+  /** a seed is sending that chunk to another peer right now: ask for another chunk */
+  Spreading: 'spreading',
   Internal: ErrorCode.Internal,
 } as const;
 

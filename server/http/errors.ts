@@ -82,6 +82,7 @@ export const STATUS: Record<ErrorCode, number> = {
   [WireErrorCode.Busy]: 409,
   [WireErrorCode.WrongManifest]: 409,
   [WireErrorCode.ChunkUnavailable]: 409,
+  [WireErrorCode.Spreading]: 409,
   // the connection to a peer failed
   [TransportErrorCode.TransportClosed]: 409,
   [TransportErrorCode.BindFailed]: 409,

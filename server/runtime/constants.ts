@@ -71,7 +71,10 @@ export const SWARM_HAVE_INTERVAL_MS = 250;
 export const SWARM_HAVE_PER_PEER_MS = 10;
 
 /** Chunk uploads a node serves at once; a request beyond them is answered "busy" and goes to another holder. */
-export const UPLOAD_SLOTS = 8;
+export const UPLOAD_SLOTS = Number(process.env.LANSPREAD_UPLOAD_SLOTS) || 8;
 
 /** After a "busy" or chunk-less answer, a request slot waits this long (up to twice) before asking that peer again. */
 export const BUSY_BACKOFF_MS = 100;
+
+/** A swarming node refuses a chunk it is sending to another peer, and for this long after: about the time the receiver's have-set takes to reach the others. */
+export const SPREAD_WINDOW_MS = 1_000;

@@ -35,6 +35,8 @@ export interface MemoryNodeOptions {
   chunkTimeoutMs?: number;
   /** how free space is measured (a small disk without one) */
   diskSpace?: DiskSpace;
+  /** take part in swarms (default true) */
+  swarm?: boolean;
 }
 
 /** A runtime whose peers are reached over the in-memory transport. */
@@ -56,6 +58,7 @@ export async function startMemoryNode(opts: MemoryNodeOptions) {
       quicPort: opts.port,
       peers: (opts.peers ?? []).map((port) => ({ host: 'memory', port })),
       timing: FAST_TIMING,
+      swarm: opts.swarm ?? true,
       ...(opts.chunkTimeoutMs ? { chunkTimeoutMs: opts.chunkTimeoutMs } : {}),
       createTransport: (identity, port) => new MemoryTransport({ network: opts.net, port, idleTimeoutMs: 2_000, identity }),
     },

@@ -1,17 +1,17 @@
 // How files are cut into chunks. One chunk is one request on its own stream and
 // the unit of verification, retry, resume and swarm trading. Its size grows
-// with the file (docs/SWARM.md, "Chunk size"): 1 MiB for files up to 1 GiB, so
-// players have verified chunks to trade within a second of starting, doubling
-// up to 16 MiB so that no file has more than about 1024 chunks (a 50 GB game's
-// file list and have-sets stay small). Single-source speed comes from the
-// requests in flight per source, not from the chunk size (docs/DOWNLOADS.md).
+// with the file (docs/SWARM.md, "Chunk size"): a file has about 256 chunks, so
+// players have verified chunks to trade within the first seconds of a swarm,
+// with chunks no smaller than 256 KiB (request overhead) and no larger than
+// 16 MiB (so a 50 GB game's file list and have-sets stay small). Single-source
+// speed comes from the requests in flight per source (docs/DOWNLOADS.md).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 
-export const MIN_CHUNK_SIZE = 1024 * 1024;
+export const MIN_CHUNK_SIZE = 256 * 1024;
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 /** Chunks per file the size grows to stay under (until MAX_CHUNK_SIZE). */
-const CHUNKS_PER_FILE = 1024;
+const CHUNKS_PER_FILE = 256;
 
 /** The chunk size a file of `size` bytes is hashed and fetched with. */
 export function chunkSizeFor(size: number): number {

@@ -83,8 +83,11 @@ export async function runRequestLoops(scheduler: ChunkScheduler, opts: RequestLo
     let byPeer = fetching.get(chunk.index);
     if (!byPeer) fetching.set(chunk.index, (byPeer = new Map()));
     byPeer.set(peerId, { abort, settled });
+    // the download's abort reaches this fetch too (one listener per fetch, removed with it)
+    const onAbort = () => abort.abort(opts.signal.reason);
+    opts.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const aside = await opts.fetch(a, peerId, connection, AbortSignal.any([opts.signal, abort.signal]));
+      const aside = await opts.fetch(a, peerId, connection, abort.signal);
       if (a.duplicate) {
         await stopOthers(chunk, peerId);
         if (scheduler.isDone(chunk)) return scheduler.cancel(chunk, peerId);
@@ -96,7 +99,7 @@ export async function runRequestLoops(scheduler: ChunkScheduler, opts: RequestLo
         void stopOthers(chunk, peerId); // any other copy is a duplicate fetched aside: it just stops
       }
     } catch (err) {
-      if (opts.signal.aborted) throw opts.signal.reason;
+      if (opts.signal.aborted) throw opts.signal.reason as Error;
       if (abort.signal.aborted) return scheduler.cancel(chunk, peerId);
       if (isDiskFull(err)) {
         fatal ??= err;
@@ -120,6 +123,7 @@ export async function runRequestLoops(scheduler: ChunkScheduler, opts: RequestLo
         await sleep(BUSY_BACKOFF_MS * (1 + Math.random()), undefined, { signal: opts.signal }).catch(() => undefined);
       }
     } finally {
+      opts.signal.removeEventListener('abort', onAbort);
       byPeer.delete(peerId);
       if (byPeer.size === 0 && fetching.get(chunk.index) === byPeer) fetching.delete(chunk.index);
       settle();
@@ -201,6 +205,7 @@ export async function runRequestLoops(scheduler: ChunkScheduler, opts: RequestLo
 function failureOf(err: unknown): ChunkFailure {
   if (err instanceof CorruptChunkError) return 'corrupt';
   if (err instanceof WireError && err.code === WireErrorCode.Busy) return 'busy';
+  if (err instanceof WireError && err.code === WireErrorCode.Spreading) return 'declined';
   if (err instanceof WireError && (err.code === WireErrorCode.ChunkUnavailable || err.code === WireErrorCode.WrongManifest)) return 'unavailable';
   return 'error';
 }

@@ -31,10 +31,19 @@ export interface SchedulerOptions {
   maxAttempts: number;
   /** random in [0, 1), for ties between equally rare chunks (tests pass their own) */
   random?: () => number;
+  /** a clock in ms (tests pass their own) */
+  now?: () => number;
+  /** how long a declined chunk is not offered to the peer that declined it */
+  declineMs?: number;
 }
 
-/** error: the request failed; corrupt: the bytes did not match; busy: the peer has no upload slot; unavailable: it lacks the chunk. */
-export type ChunkFailure = 'error' | 'corrupt' | 'busy' | 'unavailable';
+/**
+ * error: the request failed; corrupt: the bytes did not match; busy: the peer
+ * has no upload slot; unavailable: it lacks the chunk; declined: it is sending
+ * that chunk to someone else (a seed spreading its uplink), so it is not
+ * offered that chunk again for a moment.
+ */
+export type ChunkFailure = 'error' | 'corrupt' | 'busy' | 'unavailable' | 'declined';
 
 export interface Assignment {
   chunk: Chunk;
@@ -59,6 +68,9 @@ export class ChunkScheduler {
   readonly servedBy = new Map<string, number>();
   private fatal: Chunk | null = null;
   private readonly random: () => number;
+  private readonly now: () => number;
+  /** chunk index → peer → until when that peer declined it */
+  private readonly declined = new Map<number, Map<string, number>>();
 
   constructor(
     private readonly chunks: readonly Chunk[],
@@ -66,6 +78,7 @@ export class ChunkScheduler {
   ) {
     this.pending = [...chunks];
     this.random = opts.random ?? Math.random;
+    this.now = opts.now ?? (() => performance.now());
     this.avail = new Int32Array(chunks.length);
     for (const c of chunks) this.avail[c.index] = c.peers.length;
   }
@@ -97,9 +110,11 @@ export class ChunkScheduler {
     let best = -1;
     let bestAvail = Infinity;
     let ties = 0;
+    const now = this.now();
     for (let i = 0; i < this.pending.length; i++) {
       const c = this.pending[i]!;
       if (!this.has(peer, c) || this.failedOn.get(c.index)?.has(peer)) continue;
+      if ((this.declined.get(c.index)?.get(peer) ?? 0) > now) continue;
       const a = this.avail[c.index]!;
       if (a < bestAvail) {
         best = i;
@@ -153,6 +168,11 @@ export class ChunkScheduler {
   fail(chunk: Chunk, peer: string, why: ChunkFailure): void {
     this.release(chunk, peer);
     if (why === 'corrupt') this.ban(peer);
+    if (why === 'declined') {
+      let byPeer = this.declined.get(chunk.index);
+      if (!byPeer) this.declined.set(chunk.index, (byPeer = new Map()));
+      byPeer.set(peer, this.now() + (this.opts.declineMs ?? 1_000));
+    }
     if (why === 'unavailable' && this.swarm.get(peer)?.clear(chunk.index) && !chunk.peers.includes(peer) && this.usablePeer(peer)) {
       this.avail[chunk.index]!--;
     }

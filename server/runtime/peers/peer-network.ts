@@ -12,6 +12,7 @@ import { MdnsDiscovery } from '../discovery/index.js';
 import { ChunkHashCache } from '../content/chunk-hash-cache.js';
 import { PeerGameDB } from './peer-game-db.js';
 import { PeerManager, type PeerManagerEvents, type PeerTiming } from './peer-manager.js';
+import { UPLOAD_SLOTS } from '../constants.js';
 import { ProtocolServer, type ManifestChunkSource, type DelegatedRequest, type RequestHandler } from './protocol-server.js';
 import { ServedFiles, type LibraryView } from './served-files.js';
 
@@ -101,6 +102,8 @@ export class PeerNetwork {
         onUpload: (connection, bytes, signal) => self.network!.upload(connection, bytes, signal),
       },
       logger.child({ component: 'protocol' }),
+      UPLOAD_SLOTS,
+      opts.swarm !== false,
     );
     const manager = new PeerManager({
       transport,

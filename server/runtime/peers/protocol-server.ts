@@ -11,7 +11,7 @@ import { WireErrorCode, WireRequest, type WireAnswer, type WireRequestOf } from 
 import type { Logger } from '../logger.js';
 import { endWithMessage, readMessage, writeMessage } from '../transport/framing.js';
 import type { TransportConnection, TransportStream } from '../transport/transport.js';
-import { UPLOAD_SLOTS } from '../constants.js';
+import { SPREAD_WINDOW_MS, UPLOAD_SLOTS } from '../constants.js';
 import type { OpenedFile, ServedFiles } from './served-files.js';
 import { WireError } from './wire-error.js';
 
@@ -44,12 +44,16 @@ export class ProtocolServer {
   private chunkSource: ManifestChunkSource | null = null;
   /** chunk uploads in progress */
   private uploads = 0;
+  /** chunks being sent, or sent moments ago (spreading): until when each is refused to others */
+  private readonly recentChunks = new Map<string, number>();
 
   constructor(
     private readonly served: ServedFiles,
     private readonly hooks: ProtocolHooks,
     private readonly logger: Logger,
     private readonly uploadSlots = UPLOAD_SLOTS,
+    /** refuse a chunk while it is being sent to another peer, and for a moment after (swarm) */
+    private readonly spread = false,
   ) {}
 
   /** Let `source` open the chunks peers ask for on a manifest (swarm requests). */
@@ -128,7 +132,16 @@ export class ProtocolServer {
   /** A chunk, within the upload slots: from a downloaded game, or on a manifest from the swarm. */
   private async sendChunk(connection: TransportConnection, stream: TransportStream, request: WireRequestOf<'GetGameFileChunk'>): Promise<void> {
     if (this.uploads >= this.uploadSlots) throw new WireError(WireErrorCode.Busy, `all ${this.uploadSlots} upload slots are taken`);
+    // Spreading, for a complete holder (asked without a manifest): while a chunk goes to one player, and until
+    // that player's have-set has told the others, a second player asking for it is sent to another chunk: the
+    // seed's uplink carries chunks nobody has rather than copies. Partial holders serve whatever is asked.
+    const spread = this.spread && request.manifest === undefined;
+    const key = `${request.id}\0${request.path}\0${request.offset}`;
+    if (spread && (this.recentChunks.get(key) ?? 0) > performance.now()) {
+      throw new WireError(WireErrorCode.Spreading, 'that chunk is being sent to another peer; ask for another one');
+    }
     this.uploads++;
+    if (spread) this.recentChunks.set(key, Infinity);
     try {
       const { id, path: rel, offset, length, manifest } = request;
       let file: OpenedFile;
@@ -138,7 +151,15 @@ export class ProtocolServer {
       await this.sendFile(connection, stream, file, rel, offset, length);
     } finally {
       this.uploads--;
+      if (spread) this.forgetSentChunks(key, performance.now() + SPREAD_WINDOW_MS);
     }
+  }
+
+  private forgetSentChunks(key: string, until: number): void {
+    this.recentChunks.set(key, until);
+    if (this.recentChunks.size < 4096) return;
+    const now = performance.now();
+    for (const [k, t] of this.recentChunks) if (t <= now) this.recentChunks.delete(k);
   }
 
   private async sendFile(

@@ -30,6 +30,8 @@ type Step =
   /** `complete` says whether this copy was the first */
   | ['first', number, string, boolean]
   | ['cancel', number, string]
+  /** the clock moves to this many ms */
+  | ['clock', number]
   | ['finished', boolean];
 
 interface Row {
@@ -151,6 +153,22 @@ const rows: Row[] = [
       ['fail', 0, 'A', 'busy'],
       ['blocked', ['A'], null],
       ['next', 'A', 0],
+    ],
+  },
+  {
+    rule: 'a declined chunk (the seed sends it elsewhere) is not offered to that peer for a moment, and costs no attempt',
+    holders: [['S'], ['S']],
+    slots: 2,
+    maxAttempts: 1,
+    steps: [
+      ['next', 'S', 0],
+      ['fail', 0, 'S', 'declined'],
+      ['next', 'S', 1], // another chunk at once
+      ['next', 'S', null], // chunk 0 is declined for 1 s
+      ['clock', 999],
+      ['next', 'S', null],
+      ['clock', 1001],
+      ['next', 'S', 0],
     ],
   },
   {
@@ -321,7 +339,14 @@ const rows: Row[] = [
 function run(row: Row): void {
   const list = chunks(row.holders);
   // ties between equally rare chunks go to the first (a random draw that never replaces it)
-  const s = new ChunkScheduler(list, { slotsPerPeer: row.slots ?? 2, maxAttempts: row.maxAttempts ?? 5, random: () => row.random ?? 0.99 });
+  let clock = 0;
+  const s = new ChunkScheduler(list, {
+    slotsPerPeer: row.slots ?? 2,
+    maxAttempts: row.maxAttempts ?? 5,
+    random: () => row.random ?? 0.99,
+    now: () => clock,
+    declineMs: 1_000,
+  });
   row.steps.forEach((step, i) => {
     const at = `step ${i}: ${JSON.stringify(step, (_k, v: unknown) => (v instanceof RegExp ? String(v) : v))}`;
     switch (step[0]) {
@@ -348,6 +373,9 @@ function run(row: Row): void {
         break;
       case 'cancel':
         s.cancel(list[step[1]]!, step[2]);
+        break;
+      case 'clock':
+        clock = step[1];
         break;
       case 'complete':
         s.complete(list[step[1]]!, step[2]);
