@@ -4,7 +4,8 @@
 // Sources are the complete holders the file list was validated with (each
 // chunk's `peers`) and swarm peers on the same manifest, whose have-sets
 // change as they download (`setHave`). A peer takes the rarest chunk it has
-// (fewest usable holders; random among equals), so the seed's uplink goes to
+// (fewest usable holders; random among equals), and a complete holder is not
+// asked for a chunk a swarm peer already holds, so the seed's uplink goes to
 // what nobody else has yet. Once nothing is pending, an idle peer may take a
 // second copy of a chunk in flight elsewhere (the endgame): the first verified
 // copy wins and the other is cancelled. A chunk that fails goes back to the
@@ -115,6 +116,8 @@ export class ChunkScheduler {
       const c = this.pending[i]!;
       if (!this.has(peer, c) || this.failedOn.get(c.index)?.has(peer)) continue;
       if ((this.declined.get(c.index)?.get(peer) ?? 0) > now) continue;
+      // a complete holder (a seed) is not asked for what a swarm peer already has: its uplink goes to what nobody else has
+      if (c.peers.includes(peer) && this.avail[c.index]! > this.usableValidated(c)) continue;
       const a = this.avail[c.index]!;
       if (a < bestAvail) {
         best = i;
@@ -262,6 +265,13 @@ export class ChunkScheduler {
   /** The peer's holdings no longer count towards any chunk's availability. */
   private uncount(peer: string): void {
     for (const c of this.chunks) if (this.has(peer, c)) this.avail[c.index]!--;
+  }
+
+  /** Validated complete holders of `c` still usable. */
+  private usableValidated(c: Chunk): number {
+    let n = 0;
+    for (const p of c.peers) if (this.usablePeer(p)) n++;
+    return n;
   }
 
   private usablePeer(peer: string): boolean {

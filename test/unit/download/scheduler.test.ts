@@ -90,6 +90,30 @@ const rows: Row[] = [
     ],
   },
   {
+    rule: 'a seed is not asked for what a swarm peer holds (until that peer is gone); the endgame may still ask it',
+    holders: [['S'], ['S']],
+    slots: 1,
+    steps: [
+      ['have', 'P', [0]],
+      ['next', 'S', 1],
+      ['next', 'P', 0],
+      ['complete', 1, 'S'],
+      ['dup', 'S', 0], // endgame: a second copy of chunk 0 from the seed
+    ],
+  },
+  {
+    rule: 'once the swarm peer is gone, the seed serves its chunk again',
+    holders: [['S'], ['S']],
+    slots: 2,
+    steps: [
+      ['have', 'P', [0]],
+      ['next', 'S', 1],
+      ['next', 'S', null],
+      ['gone', 'P'],
+      ['next', 'S', 0],
+    ],
+  },
+  {
     rule: 'a have-set update replaces the previous one, and a gone peer no longer counts towards rarity',
     holders: [['S'], ['S']],
     slots: 1,
