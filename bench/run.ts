@@ -13,7 +13,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<BenchResult[]>
   transport: { title: 'QUIC transport, 1 GiB between two processes', run: () => runTransportBench() },
   extract: { title: 'Extraction', run: () => runExtractBench() },
   download: { title: 'Downloads between nodes', run: () => runDownloadBench() },
-  chunks: { title: 'Chunk size (baseline: 16 MiB, the default)', run: () => runChunkSizeBench() },
+  chunks: { title: 'Chunk size (baseline: 16 MiB chunks, the default before swarming)', run: () => runChunkSizeBench() },
   swarm: { title: 'Swarm: 1 seed and N players on rate-limited test hosts (baseline: the fluid lower bound)', run: () => runSwarmBench() },
 };
 

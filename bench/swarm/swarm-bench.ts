@@ -17,7 +17,7 @@ import { BENCH_GAME as ID, makeSourceGame, until } from '../bench-node.js';
 import type { BenchResult } from '../bench-util.js';
 import { sourceStateDir, timedDownload } from '../download/download-bench.js';
 import { fluidBound, mbitToBytes, type FluidBound } from './fluid-bound.js';
-import { HOST_QUIC_PORT, startHostNode, type HostNode } from './host-node.js';
+import { HOST_QUIC_PORT, startHostNode, type HostNode } from '../../test/helpers/host-node.js';
 import { CpuWatch, type CpuReport } from './cpu-watch.js';
 
 const MiB = 1024 ** 2;
@@ -25,6 +25,8 @@ const MiB = 1024 ** 2;
 const POLL_MS = 250;
 
 export interface SwarmSetup {
+  /** false: complete holders only (LANSPREAD_NO_SWARM=1 on every node), the comparison */
+  swarm: boolean;
   players: number;
   /** every link's rate, both directions */
   mbit: number;
@@ -54,6 +56,7 @@ const env = (name: string, fallback: number): number => {
 /** The setups: BENCH_SWARM_{PLAYERS,MBIT,MIB} (6, 40, 64) and BENCH_SWARM_LARGE_{…} (12, 20, 32); BENCH_SWARM_LARGE=0 skips the large one. */
 export function swarmSetups(): SwarmSetup[] {
   const setup = (prefix: string, players: number, mbit: number, mib: number): SwarmSetup => ({
+    swarm: true,
     players: Math.round(env(`${prefix}_PLAYERS`, players)),
     mbit: env(`${prefix}_MBIT`, mbit),
     sizeBytes: Math.round(env(`${prefix}_MIB`, mib) * MiB),
@@ -92,7 +95,8 @@ export async function runSwarm(work: string, setup: SwarmSetup): Promise<SwarmRu
         hosts.map(async (host, i) => {
           const games = i === 0 ? seedGames : path.join(dir, `player-${i}`);
           const state = i === 0 ? sourceStateDir(seedGames) : path.join(dir, `player-${i}.state`);
-          return startHostNode(host, { name: i === 0 ? 'seed' : `player-${i}`, games, state, peers: others(i) });
+          const env: Record<string, string> = setup.swarm ? {} : { LANSPREAD_NO_SWARM: '1' };
+          return startHostNode(host, { name: i === 0 ? 'seed' : `player-${i}`, games, state, peers: others(i), env });
         }),
       )),
     );
@@ -158,7 +162,7 @@ export async function runSwarm(work: string, setup: SwarmSetup): Promise<SwarmRu
 /** The rows of one run, ratios to the fluid bound. */
 export function swarmResults(r: SwarmRun): BenchResult[] {
   const { players: n, mbit, sizeBytes } = r.setup;
-  const label = `1 seed + ${n} players, ${sizeBytes / MiB} MiB, ${mbit} Mbit/s links`;
+  const label = `1 seed + ${n} players, ${sizeBytes / MiB} MiB, ${mbit} Mbit/s links${r.setup.swarm ? '' : ', complete holders only'}`;
   const f = (s: number) => s.toFixed(1);
   const sorted = [...r.players].sort((a, b) => a - b);
   const seedMbit = (r.seedUploaded * 8) / r.allDone / 1e6;
@@ -211,9 +215,12 @@ export async function runSwarmBench(): Promise<BenchResult[]> {
   try {
     const results: BenchResult[] = [];
     for (const setup of swarmSetups()) {
+      // the swarm, then complete holders only (as before the swarm) on the same setup in the same run
       const rows = swarmResults(await runSwarm(work, setup));
-      console.error(`swarm: ${rows[1]!.name}: ${rows[1]!.value.toFixed(1)} s (${rows[1]!.ratio!.toFixed(2)}× T*)`);
-      results.push(...rows);
+      const before = swarmResults(await runSwarm(work, { ...setup, swarm: false }));
+      for (const r of [rows[1]!, before[1]!]) console.error(`swarm: ${r.name}: ${r.value.toFixed(1)} s (${r.ratio!.toFixed(2)}× T*)`);
+      before[1]!.note += `; the swarm: ${(before[1]!.value / rows[1]!.value).toFixed(2)}× faster`;
+      results.push(...rows, ...before.slice(1));
     }
     return results;
   } finally {

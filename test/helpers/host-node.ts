@@ -1,16 +1,13 @@
-// A real `lanspread serve` process inside a netns test host, for benchmarks:
+// A real `lanspread serve` process inside a netns test host, for scenarios and
+// benchmarks:
 // QUIC on the host's own address, peers named with --peer (no mDNS, so the
 // mesh is known and no multicast crosses the rate-limited links), and its API
 // (on the host's loopback) reached through a Unix-socket forwarder. The node is
 // killed with the network.
 import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { hostApi, type HostApi } from '../../test/helpers/netns-api.js';
-import type { Host } from '../../test/helpers/netns.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const CLI = path.join(ROOT, 'dist', 'server', 'cli', 'main.js');
+import { hostApi, type HostApi } from './netns-api.js';
+import type { Host } from './netns.js';
+import { CLI } from './node-process.js';
 
 /** every node listens for QUIC on this port (each host has its own port space) */
 export const HOST_QUIC_PORT = 7421;
@@ -23,6 +20,8 @@ export interface HostNode {
   /** pid of the node (`ip netns exec` execs it, so it is the spawned process) */
   pid: number;
   api: HostApi;
+  /** what the node logged so far (warnings and errors) */
+  log(): string;
 }
 
 export interface HostNodeOptions {
@@ -55,8 +54,13 @@ export async function startHostNode(host: Host, opts: HostNodeOptions): Promise<
     ...opts.peers.flatMap((p) => ['--peer', p]),
   ];
   const child = host.spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LANSPREAD_NO_MDNS: '1', ...opts.env },
+  });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    log += d.toString();
+    if (log.length > 4 * 1024 * 1024) log = log.slice(-2 * 1024 * 1024);
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -76,5 +80,5 @@ export async function startHostNode(host: Host, opts: HostNodeOptions): Promise<
   });
   child.stdout!.removeAllListeners('data');
   child.stdout!.resume(); // keep draining: a full pipe would block the node
-  return { name: opts.name, host, games: opts.games, child, pid: child.pid!, api: await hostApi(host, url) };
+  return { name: opts.name, host, games: opts.games, child, pid: child.pid!, api: await hostApi(host, url), log: () => log };
 }
