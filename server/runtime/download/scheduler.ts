@@ -13,7 +13,7 @@
 // (hash mismatch) is not used again; a busy or chunk-less answer is no failure;
 // a chunk that failed too often fails the download. Queries (`blocked`,
 // `isBanned`, `has`) change nothing.
-import { Bitfield } from '../swarm/bitfield.js';
+import type { Bitfield } from '../swarm/bitfield.js';
 
 export interface Chunk {
   index: number;
