@@ -81,12 +81,18 @@ export async function statusCommand(flags: ClientFlags): Promise<void> {
   out(`  peers:      ${peers.length}`);
   out(`  games:      ${games.filter((g) => g.installed).length} installed, ${games.filter((g) => g.downloaded).length} downloaded`);
   out(`  moved:      ${bytes(stats.downloadedBytes)} down, ${bytes(stats.uploadedBytes)} up`);
+  const sentTo = peers.filter((p) => p.uploadedBytes > 0).sort((a, b) => b.uploadedBytes - a.uploadedBytes);
+  if (sentTo.length > 0) {
+    const top = sentTo.slice(0, 5).map((p) => `${printable(p.name)} ${bytes(p.uploadedBytes)}`);
+    out(`  sent to:    ${top.join(', ')}${sentTo.length > 5 ? `, and ${sentTo.length - 5} more` : ''}`);
+  }
   out(`  free space: ${settings.freeBytes === null ? 'unknown' : bytes(settings.freeBytes)} in ${printable(settings.gameDir)}`);
   for (const g of games.filter((x) => x.noSpace)) out(`  ${g.id}: ${g.noSpace!.message}`);
   for (const g of active) {
     const op = g.operation!;
     const pct = op.bytesTotal > 0 ? ` ${((op.bytesDone / op.bytesTotal) * 100).toFixed(0)}%` : '';
-    out(`  ${op.kind} ${g.id}: ${op.phase}${pct}, ${bytes(op.speed)}/s, ETA ${duration(op.etaSeconds)}`);
+    const from = op.kind === 'download' ? ` from ${op.peers} ${op.peers === 1 ? 'peer' : 'peers'}` : '';
+    out(`  ${op.kind} ${g.id}: ${op.phase}${pct}, ${bytes(op.speed)}/s${from}, ETA ${duration(op.etaSeconds)}`);
   }
 }
 

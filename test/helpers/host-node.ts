@@ -75,7 +75,7 @@ export async function startHostNode(host: Host, opts: HostNodeOptions): Promise<
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${opts.name} exited with ${code}:\n${out}`));
+      reject(new Error(`${opts.name} exited with ${code}:\n${out}${log}`));
     });
   });
   child.stdout!.removeAllListeners('data');

@@ -102,13 +102,16 @@ describe('the lanspread command line against real nodes', () => {
   });
 
   it('C2: download follows the operation to its end and exits 0', async () => {
-    const { player, games, payload } = await pair();
+    const { seed, player, games, payload } = await pair();
     const r = await cli(['download', 'wesnoth', '--url', player.url]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/download of wesnoth finished: installed \(version 20240505\)/);
     expect(Buffer.compare(await fs.readFile(path.join(games, 'wesnoth', 'wesnoth.eti')), payload)).toBe(0);
     expect((await fs.readdir(path.join(games, 'wesnoth', 'local'))).length).toBeGreaterThan(0);
+    // the seed's status says whom it sent to, and how much
+    const seedStatus = await cli(['status', '--url', seed.url]);
+    expect(seedStatus.stdout).toMatch(/sent to:\s+player \d[\d.]* [KMG]?i?B/);
   });
 
   it('C3: errors are one clear line and a non-zero exit', async () => {

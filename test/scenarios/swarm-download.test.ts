@@ -1,7 +1,7 @@
 // The swarm between real processes over QUIC on test hosts whose links are all
 // limited to 40 Mbit/s with `tc tbf` on both veth ends (test/helpers/netns.ts):
 // one seed, six players, a 64 MiB game, every player clicking Download in the
-// same tick. Scenario ids S1–S2 in docs/SCENARIOS.md. Times are not asserted
+// same tick. Scenario ids SW1–SW2 in docs/SCENARIOS.md. Times are not asserted
 // here (`npm run bench -- swarm` measures them); what is asserted is who sent
 // what, that every player ends with the seed's bytes, and what happens to a
 // player that dies, lies, or holds another version.
@@ -96,7 +96,7 @@ const peerIdOf = async (n: HostNode) => (await n.api.get<{ peerId: string }>('/a
 describe.skipIf(skipSuite(support, 'rate-limited test hosts'))('swarm between real processes on 40 Mbit/s links', () => {
   beforeAll(() => requirePrerequisite(support, 'rate-limited test hosts'));
 
-  it('S1: six players at once: every one serves the others, the seed sends under 2 copies, another version is never used', async () => {
+  it('SW1: six players at once: every one serves the others, the seed sends under 2 copies, another version is never used', async () => {
     const { seed, players, other, payload } = await room(true);
     await clickAll(players);
     // while it runs, a player lists players on its manifest as partial sources, and the seed sees what each is downloading
@@ -127,7 +127,7 @@ describe.skipIf(skipSuite(support, 'rate-limited test hosts'))('swarm between re
     expect((await other!.api.get<Stats>('/api/stats')).uploadedBytes).toBe(0);
   }, 300_000);
 
-  it('S2: a player killed mid-swarm and a player whose disk rots: the rotten one is banned, the others finish with the seed\'s bytes', async () => {
+  it('SW2: a player killed mid-swarm and a player whose disk rots: the rotten one is banned, the others finish with the seed\'s bytes', async () => {
     const { players, payload } = await room(false);
     const killed = players[5]!;
     const rotten = players[4]!;
