@@ -95,6 +95,39 @@ describe('swarm serving (in-memory transport)', () => {
     expect(asked.answer).toMatchObject({ type: 'Error', code: 'wrong_manifest' });
   });
 
+  it('a restarted player announces at once the chunks it had verified; a finished one all of them, until it removes the game', async () => {
+    const { net, player } = await seedAndPlayer(256 * 1024);
+    await player.runtime.execute({ type: 'GetGame', id: 'alpha', install: false });
+    const conn = await rawClient(net, 502, await identity(3));
+    const haveOf = async () => {
+      const s = (await rawRequest(conn, NOTHING)).answer as WireAnswerOf<'SwarmState'>;
+      return s.manifest ? Bitfield.fromBase64(s.have, s.chunks)!.count : 0;
+    };
+    await waitFor(async () => ((await haveOf()) >= 4 ? true : undefined), 5_000, 'four verified chunks');
+    await player.runtime.close(); // a shutdown: the download resumes after the restart
+    const before = 4;
+    const again = await startMemoryNode({ net, port: 502, peers: [501], gameDir: player.gameDir, stateDir: player.stateDir });
+    const conn2 = await rawClient(net, 502, await identity(3));
+    const first = await waitFor(
+      async () => {
+        const s = (await rawRequest(conn2, NOTHING)).answer as WireAnswerOf<'SwarmState'>;
+        return s.manifest ? Bitfield.fromBase64(s.have, s.chunks)!.count : undefined;
+      },
+      5_000,
+      'the resumed download announced',
+    );
+    expect(first).toBeGreaterThanOrEqual(before);
+    await waitFor(() => (again.runtime.games().find((g) => g.id === 'alpha')?.downloaded ? true : undefined), 20_000, 'finished');
+    const done = (await rawRequest(conn2, NOTHING)).answer as WireAnswerOf<'SwarmState'>;
+    expect(done.bytes_have).toBe(done.bytes_total);
+    await again.runtime.execute({ type: 'RemoveDownloadedGame', id: 'alpha' });
+    await waitFor(
+      async () => (((await rawRequest(conn2, NOTHING)).answer as WireAnswerOf<'SwarmState'>).manifest === null ? true : undefined),
+      5_000,
+      'no longer announced once removed',
+    );
+  });
+
   it('chunk uploads are bounded: the ninth request at once is answered busy', async () => {
     const net = new MemoryNetwork();
     const games = await tempDir();
