@@ -61,6 +61,8 @@ export async function runRequestLoops(scheduler: ChunkScheduler, opts: RequestLo
   const poll = new AbortController();
   /** fetches in progress, per chunk and peer */
   const fetching = new Map<number, Map<string, Fetching>>();
+  /** chunks whose copy fetched aside is being written (it won) */
+  const claimed = new Set<number>();
   const loops = new Map<string, number>();
   /** since when each peer has answered nothing but "busy" */
   const busySince = new Map<string, number>();
@@ -89,9 +91,17 @@ export async function runRequestLoops(scheduler: ChunkScheduler, opts: RequestLo
     try {
       const aside = await opts.fetch(a, peerId, connection, abort.signal);
       if (a.duplicate) {
-        await stopOthers(chunk, peerId);
-        if (scheduler.isDone(chunk)) return scheduler.cancel(chunk, peerId);
-        await opts.write(chunk, aside!);
+        // Claimed at once, before any await: of two copies fetched aside that arrive together, the second
+        // sees the claim and stands down, instead of each waiting for the other to stop.
+        if (claimed.has(chunk.index) || scheduler.isDone(chunk)) return scheduler.cancel(chunk, peerId);
+        claimed.add(chunk.index);
+        try {
+          await stopOthers(chunk, peerId);
+          if (scheduler.isDone(chunk)) return scheduler.cancel(chunk, peerId);
+          await opts.write(chunk, aside!);
+        } finally {
+          claimed.delete(chunk.index);
+        }
       }
       busySince.delete(peerId);
       if (scheduler.complete(chunk, peerId)) {
