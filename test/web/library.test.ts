@@ -28,6 +28,7 @@ const game = (over: Partial<Game> = {}): Game => ({
   latestVersion: '2',
   operation: null,
   lastError: null,
+  queued: null,
   noSpace: null,
   ...over,
 });
