@@ -4,10 +4,7 @@
 import type {
   ActiveOperation,
   ErrorInfo,
-  HistoryEntry,
-  Queue,
   QueuedKind,
-  StatsHistory,
   Game,
   GameDetail,
   Settings,
@@ -19,7 +16,7 @@ import type { PeerCommand } from '../../shared/commands.js';
 import { ErrorCode } from '../../shared/error-codes.js';
 import type { PeerEvent } from '../../shared/events.js';
 import { newestVersion } from '../../shared/version.js';
-import { LanspreadError, toErrorInfo, UnknownGameError } from './errors.js';
+import { LanspreadError, UnknownGameError } from './errors.js';
 import { EventBus, type EventListener } from './event-bus.js';
 import type { Catalog, CatalogEntry } from './library/catalog.js';
 import { Library } from './library/library.js';
@@ -42,10 +39,7 @@ import { StreamedVersions } from './stream-install/streamed-version.js';
 import { statfsSpace, type DiskSpace } from './disk-space.js';
 import { FREE_SPACE_MIN_AGE_MS, FreeSpaceWatch, spaceShortfall } from './free-space-watch.js';
 import type { LocalGame } from '../../shared/events.js';
-import { TransferQueue } from './queue/transfer-queue.js';
-import { OperationHistory } from './history/operation-history.js';
-import { InstallWrites, ThroughputSampler } from './throughput.js';
-import type { OperationRecord } from './operations.js';
+import { NodeActivity } from './activity.js';
 
 export interface RuntimeOptions {
   gameDir: string;
@@ -86,13 +80,8 @@ export class PeerRuntime {
   readonly eventLoop = new EventLoopMonitor();
   private readonly uploadLimiter: RateLimiter;
   private readonly downloadLimiter: RateLimiter;
-  /** downloads, updates and streamed installs beyond the setting wait here */
-  private readonly queue: TransferQueue;
-  /** finished operations, kept in the state dir */
-  private readonly history: OperationHistory;
-  /** bytes written by installs, for the disk graph */
-  private readonly installWrites = new InstallWrites();
-  readonly throughput: ThroughputSampler;
+  /** the transfer queue, the history of finished operations, the throughput samples */
+  readonly activity: NodeActivity;
 
   private constructor(
     readonly peerId: string,
@@ -126,36 +115,23 @@ export class PeerRuntime {
       logger: opts.logger.child({ component: 'operations' }),
       onBegin: (id) => this.library.hold(id),
       onChange: () => {
-        const operations = this.operations.list();
-        this.installWrites.observe(operations);
-        this.emit({ type: 'OperationsChanged', operations });
+        this.emit({ type: 'OperationsChanged', operations: this.operations.list() });
         this.emitLibrary();
         void this.freeSpace.refresh(FREE_SPACE_MIN_AGE_MS);
-        this.queue.schedule();
+        this.activity.operationsChanged();
       },
-      onEnd: (record) => this.recordEnd(record),
+      onEnd: (record) => this.activity.recordEnd(record),
     });
-    this.queue = new TransferQueue({
+    this.activity = new NodeActivity({
       stateDir: opts.stateDir,
+      operations: () => this.operations,
+      stats: this.stats,
       maxActive: () => this.current.maxActiveTransfers,
-      activeTransfers: () =>
-        this.operations.list().flatMap((op) => (op.kind === 'download' || op.kind === 'stream-install' ? [op.id] : [])),
-      operationOn: (id) => this.operations.get(id)?.kind ?? null,
       start: (item) => this.startTransfer(item.id, item.kind, item.install),
-      startFailed: (id, error) => this.setLastError(id, toErrorInfo(error)),
-      onChange: () => {
-        this.emit({ type: 'QueueChanged', queue: this.queue.snapshot() });
-        this.emitLibrary();
-      },
-      logger: opts.logger.child({ component: 'queue' }),
-    });
-    this.history = new OperationHistory(opts.stateDir, {
-      logger: opts.logger.child({ component: 'history' }),
-      onAdd: (entry) => this.emit({ type: 'HistoryAdded', entry }),
-    });
-    this.throughput = new ThroughputSampler({
-      read: () => ({ down: this.stats.downloadedBytes, up: this.stats.uploadedBytes, disk: this.installWrites.total }),
-      onSample: (sample) => this.emit({ type: 'StatsSample', sample }),
+      setLastError: (id, error) => this.setLastError(id, error),
+      emit: (e) => this.emit(e),
+      libraryChanged: () => this.emitLibrary(),
+      logger: opts.logger,
     });
     this.streamedVersions = new StreamedVersions(opts.stateDir);
     this.freeSpace = new FreeSpaceWatch(
@@ -182,7 +158,7 @@ export class PeerRuntime {
     const peerId = identity.peerId;
     const runtime = new PeerRuntime(peerId, opts.catalog, opts);
     runtime.eventLoop.start();
-    await runtime.history.load();
+    await runtime.activity.start();
     await runtime.installs.recover();
     await runtime.streamedVersions.load();
     await runtime.library.start();
@@ -209,7 +185,7 @@ export class PeerRuntime {
             onPeerGamesChanged: () => {
               runtime.emitLibrary();
               runtime.downloads?.resumeWhereSourced();
-              runtime.queue.schedule();
+              runtime.activity.queue.schedule();
             },
           },
           onUpload: async (peerId, bytes) => {
@@ -255,27 +231,25 @@ export class PeerRuntime {
           logger: opts.logger.child({ component: 'stream-install' }),
         });
         await runtime.downloads.loadInterrupted();
-        await runtime.queue.load();
+        await runtime.activity.loadQueue();
       } catch (err) {
         await runtime.library.stop();
         throw err;
       }
     }
-    runtime.throughput.start();
     opts.logger.info({ peerId, gameDir: opts.gameDir, games: runtime.library.games().length }, 'runtime started');
     return runtime;
   }
 
   async close(): Promise<void> {
     this.freeSpace.stop();
-    this.throughput.stop();
-    await this.queue.close(); // before the transfers stop: their ends must not start queued ones
+    await this.activity.stopQueue();
     await this.downloads?.shutdown();
     await this.streamInstalls?.shutdown();
     await this.installs.shutdown();
     await this.network?.stop();
     await this.library.stop();
-    await this.history.flush();
+    await this.activity.flush();
     this.eventLoop.stop();
   }
 
@@ -323,7 +297,7 @@ export class PeerRuntime {
         return this.requestTransfer(command.id, 'update', command.install !== false);
       case 'CancelDownload': {
         const id = this.entryOrThrow(command.id).id;
-        if (this.queue.has(id)) return this.queue.remove(id);
+        if (this.activity.queue.has(id)) return this.activity.queue.remove(id);
         if (this.operations.get(id)?.kind === 'stream-install') return this.streamInstalls?.cancel(id);
         return this.requireDownloads().cancel(id);
       }
@@ -333,7 +307,7 @@ export class PeerRuntime {
         return this.installs.uninstall(this.entryOrThrow(command.id).id);
       case 'RemoveDownloadedGame': {
         const id = this.entryOrThrow(command.id).id;
-        if (this.queue.has(id)) await this.queue.remove(id); // a removed game must not download again by itself
+        if (this.activity.queue.has(id)) await this.activity.queue.remove(id); // a removed game must not download again by itself
         const started = await this.installs.removeDownloaded(id);
         await this.downloads?.forget(id); // an interrupted download of it must not resume
         return started;
@@ -349,54 +323,12 @@ export class PeerRuntime {
     if (kind === 'stream-install' ? !this.streamInstalls : !this.downloads) {
       throw new LanspreadError(ErrorCode.NoPeers, 'this node runs without a peer network');
     }
-    return this.queue.request(entry.id, kind, install);
+    return this.activity.request(entry.id, kind, install);
   }
 
   private startTransfer(id: string, kind: QueuedKind, install: boolean): Promise<void> {
     if (kind === 'stream-install') return this.streamInstalls!.start(id);
     return this.requireDownloads().start(id, kind, { install });
-  }
-
-  /** An operation ended: into the history (a start that was refused before it began is answered, not recorded). */
-  private recordEnd(record: OperationRecord): void {
-    const transfer = record.kind === 'download' || record.kind === 'stream-install';
-    if (transfer && this.queue.isStarting(record.id)) return;
-    const kind = record.kind === 'download' && this.queue.startedKind(record.id) === 'update' ? 'update' : record.kind;
-    void this.history.add({
-      id: record.id,
-      kind,
-      outcome: record.outcome,
-      bytes: record.bytes,
-      durationMs: record.ms,
-      endedAt: new Date().toISOString(),
-      error: record.outcome === 'error' ? record.error : null,
-    });
-  }
-
-  /** The transfer queue, in order. */
-  queueSnapshot(): Queue {
-    return this.queue.snapshot();
-  }
-
-  moveQueued(id: string, position: number): Promise<void> {
-    return this.queue.move(id, position);
-  }
-
-  reorderQueue(order: string[]): Promise<void> {
-    return this.queue.reorder(order);
-  }
-
-  removeQueued(id: string): Promise<void> {
-    return this.queue.remove(id);
-  }
-
-  /** Finished operations, newest first. */
-  historyEntries(): HistoryEntry[] {
-    return this.history.list();
-  }
-
-  statsHistory(): StatsHistory {
-    return this.throughput.history();
   }
 
   games(): Game[] {
@@ -432,10 +364,7 @@ export class PeerRuntime {
     this.current = next;
     this.uploadLimiter.setRate(next.uploadLimit);
     this.downloadLimiter.setRate(next.downloadLimit);
-    if (patch.maxActiveTransfers !== undefined) {
-      this.emit({ type: 'QueueChanged', queue: this.queue.snapshot() });
-      this.queue.schedule();
-    }
+    if (patch.maxActiveTransfers !== undefined) this.activity.limitChanged();
     await this.settingsStore.save(next);
     await this.freeSpace.refresh();
     this.emitLibrary();
@@ -510,7 +439,7 @@ export class PeerRuntime {
       operation: this.operations.get(entry.id),
       lastError: this.lastErrors.get(entry.id) ?? null,
       noSpace: this.spaceShortfall(entry.id, local),
-      queued: this.queue.position(entry.id),
+      queued: this.activity.queue.position(entry.id),
     };
     if (entry.genre !== undefined) game.genre = entry.genre;
     if (entry.max_players !== undefined) game.maxPlayers = entry.max_players;

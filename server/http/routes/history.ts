@@ -11,7 +11,7 @@ export function historyRoutes(runtime: PeerRuntime): FastifyPluginAsyncTypebox {
     app.get(
       '/api/history',
       { schema: { summary: 'Finished operations, newest first (the last 100)', response: { 200: Type.Array(HistoryEntry) } } },
-      async () => runtime.historyEntries(),
+      async () => runtime.activity.history.list(),
     );
 
     app.get(
@@ -22,7 +22,7 @@ export function historyRoutes(runtime: PeerRuntime): FastifyPluginAsyncTypebox {
           response: { 200: StatsHistory },
         },
       },
-      async () => runtime.statsHistory(),
+      async () => runtime.activity.throughput.history(),
     );
   };
 }

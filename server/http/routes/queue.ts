@@ -12,7 +12,7 @@ const IdParams = Type.Object({ id: Type.String() });
 export function queueRoutes(runtime: PeerRuntime): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/api/queue', { schema: { summary: 'The transfer queue, next first', response: { 200: Queue } } }, async () =>
-      runtime.queueSnapshot(),
+      runtime.activity.queue.snapshot(),
     );
 
     app.put(
@@ -25,8 +25,8 @@ export function queueRoutes(runtime: PeerRuntime): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        await runtime.reorderQueue(request.body.order.map((id) => gameIdParam(id)));
-        return runtime.queueSnapshot();
+        await runtime.activity.queue.reorder(request.body.order.map((id) => gameIdParam(id)));
+        return runtime.activity.queue.snapshot();
       },
     );
 
@@ -41,8 +41,8 @@ export function queueRoutes(runtime: PeerRuntime): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        await runtime.moveQueued(gameIdParam(request.params.id), request.body.position);
-        return runtime.queueSnapshot();
+        await runtime.activity.queue.move(gameIdParam(request.params.id), request.body.position);
+        return runtime.activity.queue.snapshot();
       },
     );
 
@@ -56,8 +56,8 @@ export function queueRoutes(runtime: PeerRuntime): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        await runtime.removeQueued(gameIdParam(request.params.id));
-        return runtime.queueSnapshot();
+        await runtime.activity.queue.remove(gameIdParam(request.params.id));
+        return runtime.activity.queue.snapshot();
       },
     );
   };
