@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Game, HistoryEntry, Queue } from '../../shared/api.js';
 import { getJson, postJson } from '../helpers/api.js';
+import { cli } from '../helpers/cli.js';
 import { startNode, type NodeProcess } from '../helpers/node-process.js';
 import { makeGame, tempDir, waitFor } from '../helpers/temp-dir.js';
 
@@ -17,8 +18,9 @@ const GAMES = [
   { id: 'openttd', version: '20240601' },
   { id: 'wesnoth', version: '20240505' },
   { id: 'teeworlds', version: '20231120' },
+  { id: 'hedgewars', version: '20240115' },
 ] as const;
-const [A, B, C] = GAMES.map((g) => g.id) as [string, string, string];
+const [A, B, C, D] = GAMES.map((g) => g.id) as [string, string, string, string];
 /** random payloads, not archives: download only */
 const DOWNLOAD_ONLY = { install: false };
 
@@ -33,19 +35,19 @@ async function node(opts: { games?: string; state?: string; args?: string[] } = 
   return { ...n, games, state };
 }
 
-/** A node holding all three games, `size` bytes each. */
-async function seed(size: number): Promise<{ node: Node; payloads: Map<string, Buffer> }> {
+/** A node holding all four games, `size` bytes each (`first`: the first one's size). */
+async function seed(size: number, first = size): Promise<{ node: Node; payloads: Map<string, Buffer> }> {
   const games = await tempDir();
   const payloads = new Map<string, Buffer>();
   for (const g of GAMES) {
-    const payload = randomBytes(size);
+    const payload = randomBytes(g.id === A ? first : size);
     payloads.set(g.id, payload);
     await makeGame(games, g.id, { version: g.version, files: { [`${g.id}.eti`]: payload } });
   }
   return { node: await node({ games }), payloads };
 }
 
-/** A receiver of `source`'s games at `limit` bytes per second, once it sees all three. */
+/** A receiver of `source`'s games at `limit` bytes per second, once it sees all four. */
 async function receiver(source: Node, limit: string, dirs: { games?: string; state?: string } = {}): Promise<Node> {
   const r = await node({ ...dirs, args: ['--peer', `127.0.0.1:${source.quicPort}`, '--download-limit', limit] });
   await waitFor(
@@ -54,7 +56,7 @@ async function receiver(source: Node, limit: string, dirs: { games?: string; sta
       return GAMES.every((g) => games.find((x) => x.id === g.id)?.peers === 1) ? true : undefined;
     },
     15_000,
-    'the receiver to see the three games',
+    'the receiver to see the four games',
   );
   return r;
 }
@@ -90,8 +92,9 @@ function oneAfterAnother(entries: HistoryEntry[]): void {
 
 describe('the transfer queue between real nodes', () => {
   it('Q1: three games clicked in a row download one at a time, in the order the user chose', async () => {
-    const { node: source, payloads } = await seed(4 * MiB);
-    const r = await receiver(source, '4M');
+    // the first one takes 12 s: the clicks and the CLI calls (each a new process) happen while it runs
+    const { node: source, payloads } = await seed(3 * MiB, 24 * MiB);
+    const r = await receiver(source, '2M');
     const clicked = [];
     for (const id of [A, B, C]) clicked.push(await postJson(r.url, `/api/games/${id}/download`, DOWNLOAD_ONLY));
     expect(clicked.map((c) => c.status)).toEqual([202, 202, 202]);
@@ -106,11 +109,23 @@ describe('the transfer queue between real nodes', () => {
     const wrong = await postJson(r.url, '/api/queue', { order: [B, A] }, 'PUT');
     expect([wrong.status, (wrong.body as { error: { code: string } }).error.code]).toEqual([409, 'queue_order_mismatch']);
 
-    // the last one clicked goes first
-    const moved = await postJson(r.url, `/api/queue/${C}/move`, { position: 1 });
-    expect(moved.status).toBe(200);
-    expect((moved.body as Queue).items.map((i) => i.id)).toEqual([C, B]);
+    // a fourth, clicked and taken out again with the CLI: it never starts
+    const fourth = await cli(['download', D, '--url', r.url]);
+    expect([fourth.code, fourth.stdout.trim()]).toEqual([0, `download of ${D} queued at position 3 (lanspread queue shows the order).`]);
+    expect((await cli(['queue', 'remove', D, '--url', r.url])).code).toBe(0);
+    const notQueued = await cli(['queue', 'remove', D, '--url', r.url]);
+    expect([notQueued.code, notQueued.stderr]).toEqual([1, `lanspread: "${D}" is not in the queue\n`]);
+
+    // the last one clicked goes first (the CLI's move, then the list in its new order)
+    const moved = await cli(['queue', 'move', C, '1', '--url', r.url, '--json']);
+    expect(moved.code).toBe(0);
+    expect((JSON.parse(moved.stdout) as Queue).items.map((i) => i.id)).toEqual([C, B]);
     expect((await game(r, B)).queued).toEqual({ position: 2, kind: 'download' });
+    const listed = (await cli(['queue', '--url', r.url])).stdout;
+    expect(listed.indexOf(C)).toBeGreaterThan(-1);
+    expect(listed.indexOf(C)).toBeLessThan(listed.indexOf(B));
+    // all of this happened while the first one was still running
+    expect((await game(r, A)).operation?.kind).toBe('download');
 
     // never two at once, sampled while they run
     let most = 0;
@@ -133,10 +148,13 @@ describe('the transfer queue between real nodes', () => {
     ]);
     oneAfterAnother(done);
     expect(most).toBe(1);
-    for (const e of done) expect(e.bytes).toBeGreaterThanOrEqual(4 * MiB);
+    for (const e of done) expect(e.bytes).toBeGreaterThanOrEqual(3 * MiB);
     for (const id of [A, B, C]) {
       expect(Buffer.compare(await fs.readFile(path.join(r.games, id, `${id}.eti`)), payloads.get(id)!), id).toBe(0);
     }
+    expect((await game(r, D)).downloaded).toBe(false);
+    const history = await cli(['history', '--url', r.url, '--json']);
+    expect((JSON.parse(history.stdout) as HistoryEntry[]).map((e) => e.id)).toEqual([B, C, A]);
   });
 
   it('Q2: the queue and the history survive a restart; the interrupted download resumes first, then the queue in its order', async () => {
