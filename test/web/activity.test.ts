@@ -200,6 +200,16 @@ describe.skipIf(SKIP_BROWSER)('dashboard: queue, graphs, history and the LAN par
     }
   });
 
+  it('sets how many transfers run at once from the settings form', async () => {
+    const field = page.getByTestId('settings-max-active');
+    await expect.poll(() => field.inputValue()).toBe('1');
+    await field.fill('2');
+    await page.getByTestId('settings-save').click();
+    await expect.poll(() => page.getByTestId('settings-saved').count()).toBe(1);
+    expect((await getJson<Queue>(player.url, '/api/queue')).maxActive).toBe(2);
+    expect((await getJson<{ maxActiveTransfers: number }>(player.url, '/api/settings')).maxActiveTransfers).toBe(2);
+  });
+
   it('raised no script error in the pages', () => {
     expect(pageErrors).toEqual([]);
   });
