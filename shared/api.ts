@@ -224,14 +224,8 @@ export type QueueOrder = Static<typeof QueueOrder>;
 export const QueueMove = Type.Object({ position: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
 export type QueueMove = Static<typeof QueueMove>;
 
-export const HistoryKind = Type.Union([
-  Type.Literal('download'),
-  Type.Literal('update'),
-  Type.Literal('stream-install'),
-  Type.Literal('install'),
-  Type.Literal('uninstall'),
-  Type.Literal('remove'),
-]);
+/** An operation's kind, or `update` (a download of a newer version). */
+export const HistoryKind = Type.Union([OperationKind, Type.Literal('update')]);
 export type HistoryKind = Static<typeof HistoryKind>;
 
 export const HistoryOutcome = Type.Union([

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { GameId, HistoryKind, HistoryOutcome, type HistoryEntry } from '../../../shared/api.js';
+import { HistoryEntry } from '../../../shared/api.js';
 import { isErrorCode } from '../../../shared/error-codes.js';
 import { readJsonFile, SerialFileWriter } from '../fs-util.js';
 import type { Logger } from '../logger.js';
@@ -13,16 +13,10 @@ import type { Logger } from '../logger.js';
 export const HISTORY_LIMIT = 100;
 
 /** HistoryEntry as read back from disk (the API schema's date format and code enum are checked by hand). */
-const StoredEntry = Type.Object({
-  seq: Type.Integer({ minimum: 1 }),
-  id: GameId,
-  kind: HistoryKind,
-  outcome: HistoryOutcome,
-  bytes: Type.Number({ minimum: 0 }),
-  durationMs: Type.Number({ minimum: 0 }),
-  endedAt: Type.String(),
-  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
-});
+const StoredEntry = Type.Composite([
+  Type.Omit(HistoryEntry, ['endedAt', 'error']),
+  Type.Object({ endedAt: Type.String(), error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]) }),
+]);
 
 function isEntry(value: unknown): value is HistoryEntry {
   return (
