@@ -72,6 +72,7 @@ export class TransferQueue {
     }
     this.items.push(item);
     this.changed();
+    this.schedule(); // a slot may be free while the games before it wait for a source
     await this.persist();
     return 'queued';
   }

@@ -16,6 +16,8 @@ async function fakeQueue(stateDir?: string, max = 1) {
   const dir = stateDir ?? (await tempDir());
   const running = new Set<string>();
   const started: string[] = [];
+  /** every start asked for, refused or not */
+  const tried: string[] = [];
   const failures: [string, string][] = [];
   const refuse = new Map<string, string>();
   const limit = { max };
@@ -25,6 +27,7 @@ async function fakeQueue(stateDir?: string, max = 1) {
     activeTransfers: () => [...running],
     operationOn: (id) => (running.has(id) ? 'download' : null),
     start: async (item: StoredQueueItem) => {
+      tried.push(item.id);
       const code = refuse.get(item.id);
       if (code) throw new LanspreadError(code as ErrorCode, `refused ${item.id}`);
       running.add(item.id);
@@ -39,7 +42,7 @@ async function fakeQueue(stateDir?: string, max = 1) {
     queue.schedule();
   };
   const ids = () => queue.snapshot().items.map((i) => i.id);
-  return { queue, dir, started, failures, refuse, finish, ids, limit };
+  return { queue, dir, started, tried, failures, refuse, finish, ids, limit };
 }
 
 const codeOf = async (p: Promise<unknown>) =>
@@ -126,11 +129,20 @@ describe('TransferQueue', () => {
     expect(q.started).toEqual(['download:alpha', 'download:delta']);
     expect(q.failures).toEqual([['charlie', ErrorCode.UpToDate]]);
     expect(q.ids()).toEqual(['bravo']);
+    // a slot frees up while bravo still has no source: a game queued behind it starts
+    const triedBefore = q.tried.filter((id) => id === 'bravo').length;
+    q.finish('delta');
+    await waitFor(() => (q.tried.filter((id) => id === 'bravo').length > triedBefore ? true : undefined));
+    await waitFor(() => (q.queue.snapshot().active === 0 ? true : undefined));
+    expect(await q.queue.request('echo', 'download', true)).toBe('queued');
+    await waitFor(() => (q.started.length === 3 ? true : undefined));
+    expect(q.started[2]).toBe('download:echo');
+    expect(q.ids()).toEqual(['bravo']);
     // a source appears: it starts as soon as a slot is free
     q.refuse.delete('bravo');
-    q.finish('delta');
-    await waitFor(() => (q.started.length === 3 ? true : undefined));
-    expect(q.started[2]).toBe('download:bravo');
+    q.finish('echo');
+    await waitFor(() => (q.started.length === 4 ? true : undefined));
+    expect(q.started[3]).toBe('download:bravo');
   });
 
   it('a higher limit starts more at once; a lower one stops nothing that runs', async () => {
