@@ -33,5 +33,7 @@ describe('graph', () => {
   it('merges the snapshot with live samples: each instant once, oldest first, the newest kept', () => {
     const merged = mergeSamples([sample(1, 1), sample(2, 2)], [sample(2, 9), sample(3, 3)], 2);
     expect(merged).toEqual([sample(2, 9), sample(3, 3)]);
+    // a snapshot that arrives after a live sample goes before it
+    expect(mergeSamples([sample(3, 3)], [sample(1, 1), sample(2, 2)], 5).map((s) => s.t)).toEqual([1, 2, 3]);
   });
 });
