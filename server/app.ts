@@ -15,7 +15,9 @@ import { eventsRoute } from './http/events-ws.js';
 import { registerSecurityHeaders } from './http/headers.js';
 import { registerRequestLog } from './http/request-log.js';
 import { gamesRoutes } from './http/routes/games.js';
+import { historyRoutes } from './http/routes/history.js';
 import { nodeRoutes } from './http/routes/node.js';
+import { queueRoutes } from './http/routes/queue.js';
 import { registerSecurity } from './http/security.js';
 import { SessionKeys, sessionRoutes } from './http/session.js';
 import { WEB_DIST } from './paths.js';
@@ -62,6 +64,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(sessionRoutes({ keys, throttle }));
   await app.register(nodeRoutes(opts.runtime));
   await app.register(gamesRoutes(opts.runtime));
+  await app.register(queueRoutes(opts.runtime));
+  await app.register(historyRoutes(opts.runtime));
   await app.register(eventsRoute(opts.runtime));
   await registerDocsPage(app);
 

@@ -39,6 +39,7 @@ export async function startNode(config: ServeConfig, logger: Logger): Promise<Ru
     name: config.explicit.name ? config.name : (saved.name ?? config.name),
     uploadLimit: config.explicit.uploadLimit ? config.uploadLimit : (saved.uploadLimit ?? config.uploadLimit),
     downloadLimit: config.explicit.downloadLimit ? config.downloadLimit : (saved.downloadLimit ?? config.downloadLimit),
+    maxActiveTransfers: config.maxActiveTransfers ?? saved.maxActiveTransfers ?? 1,
     logger: logger.child({ component: 'runtime' }),
     network: {
       quicPort: config.quicPort,

@@ -52,6 +52,10 @@ export const SpaceShortfall = Type.Object({
 });
 export type SpaceShortfall = Static<typeof SpaceShortfall>;
 
+/** What a queued request will start: a download, an update, or a streamed install. */
+export const QueuedKind = Type.Union([Type.Literal('download'), Type.Literal('update'), Type.Literal('stream-install')]);
+export type QueuedKind = Static<typeof QueuedKind>;
+
 export const Game = Type.Object(
   {
     id: GameId,
@@ -72,6 +76,14 @@ export const Game = Type.Object(
     lastError: Type.Union([ErrorInfo, Type.Null()]),
     /** null when the next step fits (or no operation could start anyway); the request itself checks again, exactly */
     noSpace: Type.Union([SpaceShortfall, Type.Null()]),
+    /** waiting in the transfer queue (GET /api/queue); null when not queued */
+    queued: Type.Union([
+      Type.Object({
+        position: Type.Integer({ minimum: 1 }),
+        kind: QueuedKind,
+      }),
+      Type.Null(),
+    ]),
   },
   { $id: 'Game' },
 );
@@ -115,6 +127,8 @@ export const Settings = Type.Object({
   uploadLimit: Type.Integer({ minimum: 0 }),
   /** bytes per second, 0 = no limit */
   downloadLimit: Type.Integer({ minimum: 0 }),
+  /** downloads, updates and streamed installs that run at once; more wait in the queue */
+  maxActiveTransfers: Type.Integer({ minimum: 1, maximum: 16 }),
   /** free space of the game dir's file system (read only; null when it cannot be read) */
   freeBytes: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
 });
@@ -128,6 +142,7 @@ export const SettingsPatch = Type.Partial(
     name: Type.String({ minLength: 1, maxLength: 64 }),
     uploadLimit: Type.Integer({ minimum: 0 }),
     downloadLimit: Type.Integer({ minimum: 0 }),
+    maxActiveTransfers: Type.Integer({ minimum: 1, maximum: 16 }),
   }),
   { additionalProperties: false },
 );
@@ -177,3 +192,83 @@ export const Stats = Type.Object({
   eventLoopDelay: Type.Object({ p50Ms: Type.Number(), p99Ms: Type.Number(), maxMs: Type.Number() }),
 });
 export type Stats = Static<typeof Stats>;
+
+export const QueueItem = Type.Object({
+  id: GameId,
+  kind: QueuedKind,
+  /** install once downloaded (download and update) */
+  install: Type.Boolean(),
+  /** 1 is the next to start */
+  position: Type.Integer({ minimum: 1 }),
+  queuedAt: Type.String({ format: 'date-time' }),
+});
+export type QueueItem = Static<typeof QueueItem>;
+
+export const Queue = Type.Object(
+  {
+    /** how many transfers run at once (the setting) */
+    maxActive: Type.Integer({ minimum: 1 }),
+    /** transfers running now */
+    active: Type.Integer({ minimum: 0 }),
+    items: Type.Array(QueueItem),
+  },
+  { $id: 'Queue' },
+);
+export type Queue = Static<typeof Queue>;
+
+/** PUT /api/queue: the queued ids in their new order (exactly the ids queued now). */
+export const QueueOrder = Type.Object({ order: Type.Array(GameId, { maxItems: 1000 }) }, { additionalProperties: false });
+export type QueueOrder = Static<typeof QueueOrder>;
+
+/** POST /api/queue/:id/move: the new 1-based position (past the end means last). */
+export const QueueMove = Type.Object({ position: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+export type QueueMove = Static<typeof QueueMove>;
+
+/** An operation's kind, or `update` (a download of a newer version). */
+export const HistoryKind = Type.Union([OperationKind, Type.Literal('update')]);
+export type HistoryKind = Static<typeof HistoryKind>;
+
+export const HistoryOutcome = Type.Union([
+  Type.Literal('ok'),
+  Type.Literal('error'),
+  Type.Literal('cancelled'),
+  Type.Literal('interrupted'),
+]);
+export type HistoryOutcome = Static<typeof HistoryOutcome>;
+
+/** One finished operation, as the node keeps it (newest 100, in the state dir). */
+export const HistoryEntry = Type.Object(
+  {
+    /** unique per node */
+    seq: Type.Integer({ minimum: 1 }),
+    id: GameId,
+    kind: HistoryKind,
+    outcome: HistoryOutcome,
+    /** bytes moved or written by the time it ended */
+    bytes: Type.Number({ minimum: 0 }),
+    durationMs: Type.Number({ minimum: 0 }),
+    endedAt: Type.String({ format: 'date-time' }),
+    error: Type.Union([ErrorInfo, Type.Null()]),
+  },
+  { $id: 'HistoryEntry' },
+);
+export type HistoryEntry = Static<typeof HistoryEntry>;
+
+/** Throughput over one sampling interval, in bytes per second. */
+export const ThroughputSample = Type.Object({
+  /** when the interval ended (ms since the epoch) */
+  t: Type.Number(),
+  /** received from peers */
+  down: Type.Number({ minimum: 0 }),
+  /** sent to peers */
+  up: Type.Number({ minimum: 0 }),
+  /** written to disk by installs and streamed installs */
+  disk: Type.Number({ minimum: 0 }),
+});
+export type ThroughputSample = Static<typeof ThroughputSample>;
+
+export const StatsHistory = Type.Object(
+  { intervalMs: Type.Integer({ minimum: 1 }), samples: Type.Array(ThroughputSample) },
+  { $id: 'StatsHistory' },
+);
+export type StatsHistory = Static<typeof StatsHistory>;

@@ -48,6 +48,16 @@ export const ErrorCode = {
   Internal: 'internal',
 } as const;
 
+/** The transfer queue (server/runtime/queue/). */
+export const QueueErrorCode = {
+  /** the game already waits in the queue */
+  AlreadyQueued: 'already_queued',
+  /** a move or a removal named a game that is not queued */
+  NotQueued: 'not_queued',
+  /** a new order that is not exactly the ids queued now */
+  OrderMismatch: 'queue_order_mismatch',
+} as const;
+
 /** Install transactions (server/runtime/install/). */
 export const InstallErrorCode = {
   /** a reserved name is taken by something Lanspread did not make */
@@ -152,6 +162,7 @@ export const TransportErrorCode = {
 
 type CodesOf<T> = T[keyof T];
 
+export type QueueErrorCode = CodesOf<typeof QueueErrorCode>;
 export type InstallErrorCode = CodesOf<typeof InstallErrorCode>;
 export type ExtractErrorCode = CodesOf<typeof ExtractErrorCode>;
 export type StreamInstallErrorCode = CodesOf<typeof StreamInstallErrorCode>;
@@ -160,12 +171,19 @@ export type TransportErrorCode = CodesOf<typeof TransportErrorCode>;
 
 /** Every stable code of the node. */
 export type ErrorCode =
-  CodesOf<typeof ErrorCode> | InstallErrorCode | ExtractErrorCode | StreamInstallErrorCode | WireErrorCode | TransportErrorCode;
+  | CodesOf<typeof ErrorCode>
+  | QueueErrorCode
+  | InstallErrorCode
+  | ExtractErrorCode
+  | StreamInstallErrorCode
+  | WireErrorCode
+  | TransportErrorCode;
 
 /** Every code once, in registry order (tests iterate over it). */
 export const ALL_ERROR_CODES: readonly ErrorCode[] = [
   ...new Set<ErrorCode>([
     ...Object.values(ErrorCode),
+    ...Object.values(QueueErrorCode),
     ...Object.values(InstallErrorCode),
     ...Object.values(ExtractErrorCode),
     ...Object.values(StreamInstallErrorCode),

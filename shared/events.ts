@@ -1,6 +1,6 @@
 // The one event map: emitted by the runtime, pushed as-is over the WebSocket
 // (`/api/events`, one JSON message `{type, ...}` per event) and read by the web store.
-import type { ActiveOperation, ErrorInfo, Game, GameFile, Peer } from './api.js';
+import type { ActiveOperation, ErrorInfo, Game, GameFile, HistoryEntry, Peer, Queue, ThroughputSample } from './api.js';
 
 /** What the local scan found for one catalog game in the game dir. */
 export interface LocalGame {
@@ -51,7 +51,13 @@ export type PeerEvent =
   | { type: 'PeerConnected'; peer: Peer }
   | { type: 'PeerDisconnected'; peerId: string }
   | { type: 'PeerCount'; count: number }
-  | { type: 'RuntimeFailure'; error: ErrorInfo };
+  | { type: 'RuntimeFailure'; error: ErrorInfo }
+  /** the transfer queue changed (an item added, moved, removed or started, or the setting) */
+  | { type: 'QueueChanged'; queue: Queue }
+  /** an operation ended and was added to the node's history */
+  | { type: 'HistoryAdded'; entry: HistoryEntry }
+  /** one throughput sample (every second) */
+  | { type: 'StatsSample'; sample: ThroughputSample };
 
 export type PeerEventType = PeerEvent['type'];
 export type PeerEventOf<T extends PeerEventType> = Extract<PeerEvent, { type: T }>;

@@ -1,6 +1,6 @@
 // The CLI's view of a running node: its REST API and event stream, with errors
 // turned into one clear line.
-import type { ErrorBody, Game, Peer, Settings, Stats } from '../../shared/api.js';
+import type { ErrorBody, Game, HistoryEntry, Peer, Queue, Settings, Stats } from '../../shared/api.js';
 import { ClientErrorCode, ErrorCode, type ClientSideCode } from '../../shared/error-codes.js';
 
 export class ApiError extends Error {
@@ -32,6 +32,10 @@ export class ApiClient {
   game = (id: string) => this.call<Game>('GET', `api/games/${encodeURIComponent(id)}`);
   stats = () => this.call<Stats>('GET', 'api/stats');
   settings = () => this.call<Settings>('GET', 'api/settings');
+  queue = () => this.call<Queue>('GET', 'api/queue');
+  moveQueued = (id: string, position: number) => this.call<Queue>('POST', `api/queue/${encodeURIComponent(id)}/move`, { position });
+  removeQueued = (id: string) => this.call<Queue>('DELETE', `api/queue/${encodeURIComponent(id)}`);
+  history = () => this.call<HistoryEntry[]>('GET', 'api/history');
 
   action(id: string, action: 'download' | 'update' | 'install' | 'uninstall' | 'cancel' | 'remove', body: object = {}): Promise<Game> {
     if (action === 'remove') return this.call<Game>('DELETE', `api/games/${encodeURIComponent(id)}/files`);

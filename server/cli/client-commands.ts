@@ -109,6 +109,7 @@ export async function gameCommand(
   const started = await api.action(id, action, body);
   if (flags.json) return out(JSON.stringify(started, null, 2));
   if (action === 'cancel') return out(`Cancelled the download of ${id}.`);
+  if (started.queued) return out(`${action} of ${id} queued at position ${started.queued.position} (lanspread queue shows the order).`);
   if (flags.wait === false || !started.operation) return out(`${action} of ${id} started.`);
 
   const interactive = process.stderr.isTTY;

@@ -25,6 +25,7 @@ export interface ServeFlags {
   mdns?: boolean;
   uploadLimit?: string;
   downloadLimit?: string;
+  maxActiveTransfers?: string;
   logLevel?: string;
 }
 
@@ -43,6 +44,8 @@ export interface ServeConfig {
   mdns: boolean;
   uploadLimit: number;
   downloadLimit: number;
+  /** transfers at once, more wait in the queue; null: not given (the saved setting, else 1) */
+  maxActiveTransfers: number | null;
   logLevel: LogLevel;
   /** liveness timing (advanced; environment only) */
   peerTiming: { pingIntervalMs?: number; peerTimeoutMs?: number };
@@ -89,6 +92,11 @@ export function addServeOptions(cmd: Command): Command {
   opt('--no-mdns', 'do not use mDNS discovery; the variable does when 1, true, yes or on', NO_MDNS_ENV);
   opt('--upload-limit <rate>', 'upload cap in bytes/s, e.g. 20M; 0 = none', 'LANSPREAD_UPLOAD_LIMIT');
   opt('--download-limit <rate>', 'download cap in bytes/s; 0 = none', 'LANSPREAD_DOWNLOAD_LIMIT');
+  opt(
+    '--max-active-transfers <n>',
+    'downloads, updates and streamed installs at once (1-16); more wait in the queue; default 1',
+    'LANSPREAD_MAX_ACTIVE_TRANSFERS',
+  );
   // The level is checked below rather than by commander's choices(), which
   // would refuse an empty variable that the other options take as unset.
   opt('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}; default info`, 'LANSPREAD_LOG_LEVEL');
@@ -150,6 +158,10 @@ export function resolveServeConfig(parsed: ParsedServeOptions, env: NodeJS.Proce
   const mdns = sources.mdns === 'env' ? !isTruthy(env[NO_MDNS_ENV]) : values.mdns !== false;
   const uploadLimit = parseLimit(pick('uploadLimit'), '--upload-limit');
   const downloadLimit = parseLimit(pick('downloadLimit'), '--download-limit');
+  const maxActiveText = pick('maxActiveTransfers');
+  if (maxActiveText !== undefined && !/^([1-9]|1[0-6])$/.test(maxActiveText)) {
+    throw new ConfigError(`--max-active-transfers: "${maxActiveText}" must be a whole number from 1 to 16`);
+  }
   const logLevel = (pick('logLevel') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
 
@@ -184,6 +196,7 @@ export function resolveServeConfig(parsed: ParsedServeOptions, env: NodeJS.Proce
     mdns,
     uploadLimit: uploadLimit ?? 0,
     downloadLimit: downloadLimit ?? 0,
+    maxActiveTransfers: maxActiveText === undefined ? null : Number(maxActiveText),
     logLevel,
     peerTiming,
     chunkSize,

@@ -11,12 +11,15 @@ import { addServeOptions, ConfigError } from './config.js';
 import { ApiError } from './api-client.js';
 import { serveCommand } from './serve.js';
 import { gameCommand, gamesCommand, peersCommand, statusCommand, type GameAction } from './client-commands.js';
+import { historyCommand, queueCommand, queueMoveCommand, queueRemoveCommand } from './activity-commands.js';
 
 const program = new Command()
   .name('lanspread')
   .description('Share games across a local network.')
   .version(LANSPREAD_VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // `queue move|remove` take the same client options as `queue`: each command reads those after its own name
+  .enablePositionalOptions();
 
 addServeOptions(program.command('serve').description('run a node: discovery, transfers, installs, and the dashboard')).action(serveCommand);
 
@@ -31,6 +34,19 @@ withClientOptions(
 ).action(gamesCommand);
 withClientOptions(program.command('peers').description('list the peers the node knows')).action(peersCommand);
 withClientOptions(program.command('status').description('the node, its peers and running operations')).action(statusCommand);
+
+const queue = withClientOptions(program.command('queue').description('the transfers waiting for a slot, next first'))
+  .enablePositionalOptions()
+  .action(queueCommand);
+withClientOptions(queue.command('move <id> <position>').description('move a queued game to a position (1 = next)')).action(
+  (id: string, position: string, flags) => queueMoveCommand(id, position, flags),
+);
+withClientOptions(queue.command('remove <id>').description('take a game out of the queue')).action((id: string, flags) =>
+  queueRemoveCommand(id, flags),
+);
+withClientOptions(
+  program.command('history').description('finished operations, newest first').option('--limit <n>', 'how many to show; default 20'),
+).action(historyCommand);
 
 const ACTIONS: [GameAction, string][] = [
   ['download', 'download a game from peers and install it'],

@@ -5,6 +5,7 @@ import {
   ErrorCode,
   ExtractErrorCode,
   InstallErrorCode,
+  QueueErrorCode,
   StreamInstallErrorCode,
   TransportErrorCode,
   WireErrorCode,
@@ -47,6 +48,10 @@ export const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.DiskFull]: 409,
   [ErrorCode.ShuttingDown]: 503,
   [ErrorCode.Internal]: 500,
+  // the transfer queue
+  [QueueErrorCode.AlreadyQueued]: 409,
+  [QueueErrorCode.NotQueued]: 404,
+  [QueueErrorCode.OrderMismatch]: 409,
   // install transactions
   [InstallErrorCode.ReservedPathInUse]: 409,
   [InstallErrorCode.NoArchives]: 409,

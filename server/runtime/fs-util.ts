@@ -60,3 +60,27 @@ export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoEx
     codes.includes((err as NodeJS.ErrnoException).code as string)
   );
 }
+
+/**
+ * Atomic replacements of one file, one after another, each writing what
+ * `content()` gives when its turn comes (so the last write holds the newest
+ * state). A failed write goes to `onError` and does not stop later ones.
+ */
+export class SerialFileWriter {
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly file: string,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  write(content: () => string): Promise<void> {
+    this.tail = this.tail.then(() => writeFileAtomic(this.file, content())).catch(this.onError);
+    return this.tail;
+  }
+
+  /** Wait for the writes in flight. */
+  flush(): Promise<void> {
+    return this.tail;
+  }
+}

@@ -2,7 +2,8 @@
 // OperationActiveError and the first keeps running. While an operation is
 // active, the library holds back rescans of that game. Each operation logs one
 // line when it starts and one when it ends, with its outcome: ok, error (with
-// the code), cancelled, or interrupted (by a shutdown).
+// the code), cancelled, or interrupted (by a shutdown), and hands the same
+// record to `onEnd` (the node's history).
 import type { ActiveOperation, ErrorInfo, Operation, OperationKind } from '../../shared/api.js';
 import { OperationActiveError, toErrorInfo } from './errors.js';
 import type { Logger } from './logger.js';
@@ -20,16 +21,42 @@ export interface OperationHandle {
   end(error?: unknown): Promise<void>;
 }
 
+/** How an operation ended, for the history. */
+export interface OperationRecord {
+  id: string;
+  kind: OperationKind;
+  outcome: OperationOutcome;
+  /** bytes done when it ended */
+  bytes: number;
+  ms: number;
+  error: ErrorInfo | null;
+}
+
 export interface OperationHooks {
   /** called once when an operation starts; returns what to call when it ends */
   onBegin(id: string): () => Promise<void>;
   onChange(): void;
+  /** called once when an operation ends, before it leaves the active list */
+  onEnd?(record: OperationRecord): void;
   /** where the start and end lines go */
   logger?: Logger;
 }
 
+interface ActiveEntry {
+  op: Operation;
+  controller: AbortController;
+  error: ErrorInfo | null;
+}
+
+function outcomeOf(entry: ActiveEntry): OperationOutcome {
+  if (entry.error) return 'error';
+  const { signal } = entry.controller;
+  if (!signal.aborted) return 'ok';
+  return (signal.reason as { code?: unknown } | undefined)?.code === ErrorCode.ShuttingDown ? 'interrupted' : 'cancelled';
+}
+
 export class OperationRegistry {
-  private readonly active = new Map<string, { op: Operation; controller: AbortController; error: ErrorInfo | null }>();
+  private readonly active = new Map<string, ActiveEntry>();
 
   constructor(private readonly hooks: OperationHooks) {}
 
@@ -59,7 +86,10 @@ export class OperationRegistry {
         if (ended) return;
         ended = true;
         if (error !== undefined) entry.error = toErrorInfo(error);
-        this.logEnd(id, entry, Date.now() - startedAt);
+        const ms = Date.now() - startedAt;
+        const outcome = outcomeOf(entry);
+        this.logEnd(id, entry, outcome, ms);
+        this.hooks.onEnd?.({ id, kind, outcome, bytes: op.bytesDone, ms, error: entry.error });
         // Rescan first, so the game never shows as idle with its old state.
         await release();
         if (this.active.get(id) === entry) this.active.delete(id);
@@ -74,18 +104,9 @@ export class OperationRegistry {
     if (entry) entry.error = error;
   }
 
-  private logEnd(id: string, entry: { op: Operation; controller: AbortController; error: ErrorInfo | null }, ms: number): void {
+  private logEnd(id: string, entry: ActiveEntry, outcome: OperationOutcome, ms: number): void {
     const logger = this.hooks.logger;
     if (!logger) return;
-    const { signal } = entry.controller;
-    const reason = signal.reason as { code?: unknown } | undefined;
-    const outcome: OperationOutcome = entry.error
-      ? 'error'
-      : signal.aborted
-        ? reason?.code === ErrorCode.ShuttingDown
-          ? 'interrupted'
-          : 'cancelled'
-        : 'ok';
     const line = { id, kind: entry.op.kind, event: 'operation_end', outcome, ms, ...(entry.error ? { code: entry.error.code } : {}) };
     if (outcome === 'error') logger.warn({ ...line, err: entry.error?.message }, 'operation ended');
     else logger.info(line, 'operation ended');

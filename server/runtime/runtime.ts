@@ -4,6 +4,7 @@
 import type {
   ActiveOperation,
   ErrorInfo,
+  QueuedKind,
   Game,
   GameDetail,
   Settings,
@@ -40,6 +41,7 @@ import { StreamedVersions } from './stream-install/streamed-version.js';
 import { statfsSpace, type DiskSpace } from './disk-space.js';
 import { FREE_SPACE_MIN_AGE_MS, FreeSpaceWatch, spaceShortfall } from './free-space-watch.js';
 import type { LocalGame } from '../../shared/events.js';
+import { NodeActivity } from './activity.js';
 
 export interface RuntimeOptions {
   gameDir: string;
@@ -48,6 +50,8 @@ export interface RuntimeOptions {
   name: string;
   uploadLimit: number;
   downloadLimit: number;
+  /** downloads, updates and streamed installs at once; more wait in the queue (default 1) */
+  maxActiveTransfers?: number;
   logger: Logger;
   /** library timing knobs and watching, for tests */
   library?: { fullRescanIntervalMs?: number; debounceMs?: number; watch?: boolean };
@@ -79,6 +83,8 @@ export class PeerRuntime {
   readonly eventLoop = new EventLoopMonitor();
   private readonly uploadLimiter: RateLimiter;
   private readonly downloadLimiter: RateLimiter;
+  /** the transfer queue, the history of finished operations, the throughput samples */
+  readonly activity: NodeActivity;
 
   private constructor(
     readonly peerId: string,
@@ -92,6 +98,7 @@ export class PeerRuntime {
       name: opts.name,
       uploadLimit: opts.uploadLimit,
       downloadLimit: opts.downloadLimit,
+      maxActiveTransfers: opts.maxActiveTransfers ?? 1,
     };
     this.uploadLimiter = new RateLimiter(opts.uploadLimit);
     this.downloadLimiter = new RateLimiter(opts.downloadLimit);
@@ -114,7 +121,20 @@ export class PeerRuntime {
         this.emit({ type: 'OperationsChanged', operations: this.operations.list() });
         this.emitLibrary();
         void this.freeSpace.refresh(FREE_SPACE_MIN_AGE_MS);
+        this.activity.operationsChanged();
       },
+      onEnd: (record) => this.activity.recordEnd(record),
+    });
+    this.activity = new NodeActivity({
+      stateDir: opts.stateDir,
+      operations: () => this.operations,
+      stats: this.stats,
+      maxActive: () => this.current.maxActiveTransfers,
+      start: (item) => this.startTransfer(item.id, item.kind, item.install),
+      setLastError: (id, error) => this.setLastError(id, error),
+      emit: (e) => this.emit(e),
+      libraryChanged: () => this.emitLibrary(),
+      logger: opts.logger,
     });
     this.streamedVersions = new StreamedVersions(opts.stateDir);
     this.freeSpace = new FreeSpaceWatch(
@@ -141,6 +161,7 @@ export class PeerRuntime {
     const peerId = identity.peerId;
     const runtime = new PeerRuntime(peerId, opts.catalog, opts);
     runtime.eventLoop.start();
+    await runtime.activity.start();
     await runtime.installs.recover();
     await runtime.streamedVersions.load();
     await runtime.library.start();
@@ -169,6 +190,7 @@ export class PeerRuntime {
             onPeerGamesChanged: () => {
               runtime.emitLibrary();
               runtime.downloads?.resumeWhereSourced();
+              runtime.activity.queue.schedule();
             },
           },
           onUpload: async (peerId, bytes, signal) => {
@@ -216,6 +238,7 @@ export class PeerRuntime {
           logger: opts.logger.child({ component: 'stream-install' }),
         });
         await runtime.downloads.loadInterrupted();
+        await runtime.activity.loadQueue();
       } catch (err) {
         await runtime.library.stop();
         throw err;
@@ -227,12 +250,14 @@ export class PeerRuntime {
 
   async close(): Promise<void> {
     this.freeSpace.stop();
+    await this.activity.stopQueue();
     await this.downloads?.shutdown();
     await this.streamInstalls?.shutdown();
     await this.installs.shutdown();
     this.swarm?.stop();
     await this.network?.stop();
     await this.library.stop();
+    await this.activity.flush();
     this.eventLoop.stop();
   }
 
@@ -275,11 +300,12 @@ export class PeerRuntime {
         return this.network?.manager.count ?? 0;
       case 'GetGame':
       case 'DownloadGameFiles':
-        return this.requireDownloads().start(this.entryOrThrow(command.id).id, 'download', { install: command.install !== false });
+        return this.requestTransfer(command.id, 'download', command.install !== false);
       case 'FetchLatestFromPeers':
-        return this.requireDownloads().start(this.entryOrThrow(command.id).id, 'update', { install: command.install !== false });
+        return this.requestTransfer(command.id, 'update', command.install !== false);
       case 'CancelDownload': {
         const id = this.entryOrThrow(command.id).id;
+        if (this.activity.queue.has(id)) return this.activity.queue.remove(id);
         if (this.operations.get(id)?.kind === 'stream-install') return this.streamInstalls?.cancel(id);
         return this.requireDownloads().cancel(id);
       }
@@ -289,15 +315,29 @@ export class PeerRuntime {
         return this.installs.uninstall(this.entryOrThrow(command.id).id);
       case 'RemoveDownloadedGame': {
         const id = this.entryOrThrow(command.id).id;
+        if (this.activity.queue.has(id)) await this.activity.queue.remove(id); // a removed game must not download again by itself
         const started = await this.installs.removeDownloaded(id);
         await this.downloads?.forget(id); // an interrupted download of it must not resume
         this.swarm?.forget(id); // nor may peers still fetch its chunks from here
         return started;
       }
       case 'StreamInstallGame':
-        if (!this.streamInstalls) throw new LanspreadError(ErrorCode.NoPeers, 'this node runs without a peer network');
-        return this.streamInstalls.start(this.entryOrThrow(command.id).id);
+        return this.requestTransfer(command.id, 'stream-install', true);
     }
+  }
+
+  /** Start a download, update or streamed install now, or queue it when every transfer slot is taken. */
+  private requestTransfer(id: string, kind: QueuedKind, install: boolean): Promise<'started' | 'queued'> {
+    const entry = this.entryOrThrow(id);
+    if (kind === 'stream-install' ? !this.streamInstalls : !this.downloads) {
+      throw new LanspreadError(ErrorCode.NoPeers, 'this node runs without a peer network');
+    }
+    return this.activity.request(entry.id, kind, install);
+  }
+
+  private startTransfer(id: string, kind: QueuedKind, install: boolean): Promise<void> {
+    if (kind === 'stream-install') return this.streamInstalls!.start(id);
+    return this.requireDownloads().start(id, kind, { install });
   }
 
   games(): Game[] {
@@ -333,6 +373,7 @@ export class PeerRuntime {
     this.current = next;
     this.uploadLimiter.setRate(next.uploadLimit);
     this.downloadLimiter.setRate(next.downloadLimit);
+    if (patch.maxActiveTransfers !== undefined) this.activity.limitChanged();
     await this.settingsStore.save(next);
     await this.freeSpace.refresh();
     this.emitLibrary();
@@ -414,6 +455,7 @@ export class PeerRuntime {
       operation: this.operations.get(entry.id),
       lastError: this.lastErrors.get(entry.id) ?? null,
       noSpace: this.spaceShortfall(entry.id, local),
+      queued: this.activity.queue.position(entry.id),
     };
     if (entry.genre !== undefined) game.genre = entry.genre;
     if (entry.max_players !== undefined) game.maxPlayers = entry.max_players;

@@ -4,22 +4,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { cleanEnv, cli } from '../helpers/cli.js';
 import { CLI, PROJECT_ROOT, startNode } from '../helpers/node-process.js';
 import { makeGame, tempDir, waitFor } from '../helpers/temp-dir.js';
 
-/** The environment without any LANSPREAD_ variable of the machine running the tests. */
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LANSPREAD_')));
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...cleanEnv(), ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /**
  * Runs the CLI in a pseudo-terminal (util-linux `script`), as a person would:

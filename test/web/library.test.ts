@@ -2,7 +2,8 @@
 // operation events patch the list. The browser test cannot reach these without peers.
 import { describe, expect, it } from 'vitest';
 import type { Game } from '../../shared/api.js';
-import { HISTORY_LENGTH, addToHistory, outcomeOf, type HistoryEntry } from '../../web/src/lib/history.js';
+import { HISTORY_KEPT, mergeHistory } from '../../web/src/lib/history.js';
+import type { HistoryEntry } from '../../shared/api.js';
 import {
   NO_PEER_REASON,
   OFFLINE_REASON,
@@ -28,6 +29,7 @@ const game = (over: Partial<Game> = {}): Game => ({
   latestVersion: '2',
   operation: null,
   lastError: null,
+  queued: null,
   noSpace: null,
   ...over,
 });
@@ -146,13 +148,30 @@ describe('sort', () => {
 });
 
 describe('history', () => {
-  it('records the end of operations, newest first, and ignores the rest', () => {
-    expect(outcomeOf({ type: 'PeerCount', count: 1 })).toBeNull();
-    const failed = outcomeOf({ type: 'DownloadGameFilesFailed', id: 'a', error: { code: 'peers_gone', message: 'gone' } });
-    expect(failed).toEqual({ id: 'a', kind: 'download', outcome: 'failed', message: 'gone' });
-    let list: HistoryEntry[] = [];
-    for (let key = 1; key <= HISTORY_LENGTH + 2; key++) list = addToHistory(list, { ...failed!, key, at: key });
-    expect(list).toHaveLength(HISTORY_LENGTH);
-    expect(list[0]?.key).toBe(HISTORY_LENGTH + 2);
+  const entry = (seq: number): HistoryEntry => ({
+    seq,
+    id: 'a',
+    kind: 'download',
+    outcome: 'ok',
+    bytes: 1,
+    durationMs: 1,
+    endedAt: '2026-12-01T00:00:00.000Z',
+    error: null,
+  });
+
+  it('merges the snapshot and the events: each entry once, newest first, at most what the node keeps', () => {
+    expect(mergeHistory([entry(3), entry(1)], [entry(2), entry(3)]).map((e) => e.seq)).toEqual([3, 2, 1]);
+    const many = Array.from({ length: HISTORY_KEPT + 5 }, (_, i) => entry(i + 1));
+    const merged = mergeHistory([], many);
+    expect(merged).toHaveLength(HISTORY_KEPT);
+    expect(merged[0]?.seq).toBe(HISTORY_KEPT + 5);
+  });
+});
+
+describe('a queued game', () => {
+  it('offers only Cancel, which takes it out of the queue', () => {
+    const queued = game({ peers: 1, queued: { position: 2, kind: 'download' } });
+    expect(gameActions(queued).map((o) => [o.action, o.enabled])).toEqual([['cancel', true]]);
+    expect(gameActions({ ...queued, queued: null }).map((o) => o.action)).toEqual(['download', 'stream']);
   });
 });

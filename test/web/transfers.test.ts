@@ -151,7 +151,11 @@ describe.skipIf(SKIP_BROWSER)('dashboard transfers between two nodes', { timeout
     const sources = page.getByTestId('details-sources');
     await expect.poll(() => sources.locator('tbody tr').count()).toBe(1);
     expect(await sources.locator('tbody th').textContent()).toBe(SOURCE_NAME);
-    expect(await sources.locator('tbody td').textContent()).toContain(INSTALLED.eti_version);
+    expect(await sources.locator('tbody td').first().textContent()).toContain(INSTALLED.eti_version);
+    // a complete holder, sending nothing to this node right now
+    expect(await sources.getByTestId('details-source').getAttribute('data-complete')).toBe('true');
+    expect(await sources.getByTestId('details-source-holds').textContent()).toContain('complete');
+    expect(await sources.getByTestId('details-source-speed').textContent()).toBe('—');
     await screenshot(page, 'details-desktop-light', false);
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('game-details').count()).toBe(0);

@@ -36,6 +36,7 @@ const PRECEDENCE: [flag: string, variable: string, fromEnv: string, fromFlag: st
   ['--peer', 'LANSPREAD_PEERS', 'env:1', 'flag:2', (c) => c.peers.map((p) => `${p.host}:${p.port}`).join()],
   ['--upload-limit', 'LANSPREAD_UPLOAD_LIMIT', '1000', '2000', (c) => String(c.uploadLimit)],
   ['--download-limit', 'LANSPREAD_DOWNLOAD_LIMIT', '3000', '4000', (c) => String(c.downloadLimit)],
+  ['--max-active-transfers', 'LANSPREAD_MAX_ACTIVE_TRANSFERS', '2', '3', (c) => String(c.maxActiveTransfers)],
   ['--log-level', 'LANSPREAD_LOG_LEVEL', 'debug', 'warn', (c) => c.logLevel],
 ];
 describe('resolveServeConfig', () => {
@@ -54,6 +55,7 @@ describe('resolveServeConfig', () => {
       mdns: true,
       uploadLimit: 0,
       downloadLimit: 0,
+      maxActiveTransfers: null,
       logLevel: 'info',
       peerTiming: {},
       chunkSize: null,
@@ -140,6 +142,11 @@ describe('resolveServeConfig', () => {
     expect(() => serveConfig(['--upload-limit', 'fast'])).toThrow(/--upload-limit/);
     expect(() => serveConfig(['--token', 'short'])).toThrow(/--token must be at least 16/);
     expect(() => serveConfig(['--log-level', 'loud'])).toThrow(/^--log-level must be one of fatal, error/);
+    for (const bad of ['0', '17', '2.5', 'two']) {
+      expect(() => serveConfig(['--max-active-transfers', bad])).toThrow(
+        /^--max-active-transfers: ".*" must be a whole number from 1 to 16$/,
+      );
+    }
   });
 
   it('refuses a bad variable with the same line, naming its flag', () => {
@@ -173,7 +180,7 @@ describe('serve --help', () => {
       ...PRECEDENCE.map(([flag, variable]): [string, string] => [flag, variable]),
       ['--no-mdns', 'LANSPREAD_NO_MDNS'],
     ];
-    expect(names).toHaveLength(13);
+    expect(names).toHaveLength(14);
     for (const [flag, variable] of names) {
       const entry = entries.find((e) => e.startsWith(`${flag} `));
       expect(entry, flag).toContain(`(env: ${variable})`);

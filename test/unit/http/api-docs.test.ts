@@ -22,8 +22,12 @@ describe('API schemas and docs', () => {
       [
         'DELETE /api/games/{id}/files',
         'DELETE /api/session',
+        'DELETE /api/queue/{id}',
         'GET /api/games',
         'GET /api/games/{id}',
+        'GET /api/history',
+        'GET /api/queue',
+        'GET /api/stats/history',
         'GET /api/health',
         'GET /api/operations',
         'GET /api/peers',
@@ -34,7 +38,9 @@ describe('API schemas and docs', () => {
         'POST /api/games/{id}/install',
         'POST /api/games/{id}/uninstall',
         'POST /api/games/{id}/update',
+        'POST /api/queue/{id}/move',
         'POST /api/session',
+        'PUT /api/queue',
         'PUT /api/settings',
       ].sort(),
     );
@@ -57,6 +63,8 @@ describe('API schemas and docs', () => {
     expect(body('PUT /api/settings')).toMatchObject({ additionalProperties: false, properties: { uploadLimit: { type: 'integer' } } });
     expect(body('POST /api/games/{id}/download')).toMatchObject({ properties: { stream: { type: 'boolean' } } });
     expect(body('POST /api/session')).toMatchObject({ required: ['token'] });
+    expect(body('PUT /api/queue')).toMatchObject({ additionalProperties: false, required: ['order'] });
+    expect(body('POST /api/queue/{id}/move')).toMatchObject({ properties: { position: { type: 'integer', minimum: 1 } } });
   });
 
   it('says the token is needed when it is, except for the login', async () => {
@@ -94,11 +102,12 @@ describe('API schemas and docs', () => {
       name: 'n',
       uploadLimit: 0,
       downloadLimit: 0,
+      maxActiveTransfers: 1,
       freeBytes: null,
       secret: 's',
     });
     const res = await app.inject('/api/settings');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ gameDir: '/x', name: 'n', uploadLimit: 0, downloadLimit: 0, freeBytes: null });
+    expect(res.json()).toEqual({ gameDir: '/x', name: 'n', uploadLimit: 0, downloadLimit: 0, maxActiveTransfers: 1, freeBytes: null });
   });
 });

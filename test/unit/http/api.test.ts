@@ -52,6 +52,7 @@ describe('API', () => {
         'noSpace',
         'operation',
         'peers',
+        'queued',
         'size',
         'version',
       ].sort(),
@@ -103,6 +104,7 @@ describe('API', () => {
       name: 'test-node',
       uploadLimit: 0,
       downloadLimit: 0,
+      maxActiveTransfers: 1,
       freeBytes: expect.any(Number),
     });
     const missing = await app.inject({ method: 'PUT', url: '/api/settings', payload: { gameDir: '/does/not/exist' } });

@@ -3,7 +3,20 @@
 // waits for a login in flight. Mutations always send a JSON body. Failures surface
 // as ApiError with the server's stable error code, so callers never parse messages
 // or Responses.
-import type { ActiveOperation, ErrorBody, Game, GameDetail, Health, Peer, Settings, SettingsPatch } from '../../../shared/api.js';
+import type {
+  ActiveOperation,
+  ErrorBody,
+  Game,
+  GameDetail,
+  Health,
+  HistoryEntry,
+  Peer,
+  Queue,
+  Settings,
+  SettingsPatch,
+  Stats,
+  StatsHistory,
+} from '../../../shared/api.js';
 import { ClientErrorCode, ErrorCode, type ClientSideCode } from '../../../shared/error-codes.js';
 import { loginSettled } from './token.js';
 
@@ -74,6 +87,12 @@ export const api = {
   operations: () => request<ActiveOperation[]>('GET', '/api/operations'),
   settings: () => request<Settings>('GET', '/api/settings'),
   updateSettings: (patch: SettingsPatch) => request<Settings>('PUT', '/api/settings', patch),
+  stats: () => request<Stats>('GET', '/api/stats'),
+  statsHistory: () => request<StatsHistory>('GET', '/api/stats/history'),
+  history: () => request<HistoryEntry[]>('GET', '/api/history'),
+  queue: () => request<Queue>('GET', '/api/queue'),
+  moveQueued: (id: string, position: number) => request<Queue>('POST', `/api/queue/${encodeURIComponent(id)}/move`, { position }),
+  removeQueued: (id: string) => request<Queue>('DELETE', `/api/queue/${encodeURIComponent(id)}`),
 
   download: (id: string, stream = false) => request<Game>('POST', gamePath(id, 'download'), stream ? { stream: true } : {}),
   update: (id: string) => request<Game>('POST', gamePath(id, 'update')),

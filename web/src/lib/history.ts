@@ -1,48 +1,36 @@
-// The recent outcomes of operations (finished, failed, cancelled) for the transfers
-// view, newest first. Only what this page saw over the event stream: the node keeps
-// no history, so a reload starts it empty.
-import type { OperationKind } from '../../../shared/api.js';
-import type { PeerEvent } from '../../../shared/events.js';
+// The node's history of finished operations (GET /api/history at start, then one
+// HistoryAdded event per operation), newest first. The node keeps it, so a reload
+// shows the same list; entries merge by their sequence number, whichever of the
+// snapshot and the events arrives first.
+import type { HistoryEntry, HistoryKind, HistoryOutcome } from '../../../shared/api.js';
 
-export type Outcome = 'finished' | 'failed' | 'cancelled';
+/** How an outcome reads on the page (and in `data-outcome`). */
+export type Outcome = 'finished' | 'failed' | 'cancelled' | 'interrupted';
 
-export interface HistoryEntry {
-  /** unique per page, for keyed lists */
-  key: number;
-  id: string;
-  kind: OperationKind;
-  outcome: Outcome;
-  /** the failure's message */
-  message: string | null;
-  at: number;
-}
+export const OUTCOMES: Record<HistoryOutcome, Outcome> = {
+  ok: 'finished',
+  error: 'failed',
+  cancelled: 'cancelled',
+  interrupted: 'interrupted',
+};
 
-export const HISTORY_LENGTH = 10;
+export const HISTORY_KINDS: Record<HistoryKind, string> = {
+  download: 'Download',
+  update: 'Update',
+  'stream-install': 'Streamed install',
+  install: 'Install',
+  uninstall: 'Uninstall',
+  remove: 'Removal',
+};
 
-/** The outcome an event reports, or null for events that are not an operation's end. */
-export function outcomeOf(event: PeerEvent): Omit<HistoryEntry, 'key' | 'at'> | null {
-  switch (event.type) {
-    case 'DownloadGameFilesFinished':
-      return { id: event.id, kind: 'download', outcome: 'finished', message: null };
-    case 'DownloadGameFilesFailed':
-      return { id: event.id, kind: 'download', outcome: 'failed', message: event.error.message };
-    case 'DownloadGameFilesCancelled':
-      return { id: event.id, kind: 'download', outcome: 'cancelled', message: null };
-    case 'StreamInstallCancelled':
-      return { id: event.id, kind: 'stream-install', outcome: 'cancelled', message: null };
-    case 'InstallGameFinished':
-      return { id: event.id, kind: 'install', outcome: 'finished', message: null };
-    case 'InstallGameFailed':
-      return { id: event.id, kind: 'install', outcome: 'failed', message: event.error.message };
-    case 'UninstallGameFinished':
-      return { id: event.id, kind: 'uninstall', outcome: 'finished', message: null };
-    case 'UninstallGameFailed':
-      return { id: event.id, kind: 'uninstall', outcome: 'failed', message: event.error.message };
-    default:
-      return null;
-  }
-}
+/** what the node keeps, and so the most the page holds */
+export const HISTORY_KEPT = 100;
+/** what the transfers panel shows before "show all" */
+export const HISTORY_SHOWN = 10;
 
-export function addToHistory(history: HistoryEntry[], entry: HistoryEntry, max = HISTORY_LENGTH): HistoryEntry[] {
-  return [entry, ...history].slice(0, max);
+/** Both lists as one, each entry once, newest first. */
+export function mergeHistory(list: readonly HistoryEntry[], incoming: readonly HistoryEntry[]): HistoryEntry[] {
+  const bySeq = new Map<number, HistoryEntry>();
+  for (const entry of [...list, ...incoming]) bySeq.set(entry.seq, entry);
+  return [...bySeq.values()].sort((a, b) => b.seq - a.seq).slice(0, HISTORY_KEPT);
 }

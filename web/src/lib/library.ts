@@ -68,7 +68,8 @@ export function gameActions(game: Game, context: ActionContext = { online: true 
   const op = game.operation;
   const offered: GameAction[] = [];
   // A running transfer can only be cancelled; what the game offers otherwise comes back once it ends.
-  if (op && CANCELLABLE.has(op.kind)) offered.push('cancel');
+  // A queued one can only be taken out of the queue (Cancel) while it waits.
+  if ((op && CANCELLABLE.has(op.kind)) || (!op && game.queued)) offered.push('cancel');
   else if (game.installed) offered.push(...(hasUpdate(game) ? (['update'] as const) : []), 'uninstall');
   else if (game.downloaded) offered.push(...(hasUpdate(game) ? (['update'] as const) : []), 'install', 'remove');
   // with no peer there is nothing to stream: one disabled Download says so

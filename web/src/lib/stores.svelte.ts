@@ -1,12 +1,13 @@
 // The dashboard's live state: one store per concern (connection, library, peers,
-// operations, history, notices), fed by REST snapshots and the `/api/events` stream. The
+// operations, queue, history, throughput, notices), fed by REST snapshots and the `/api/events` stream. The
 // stream is the source of truth while it is open; REST fills in at start and after
 // every reconnect, and a REST answer never overwrites a newer event.
-import type { ActiveOperation, ErrorInfo, Game, Health, Peer } from '../../../shared/api.js';
+import type { ActiveOperation, ErrorInfo, Game, Health, HistoryEntry, Peer, Queue, Stats, ThroughputSample } from '../../../shared/api.js';
 import type { PeerEvent } from '../../../shared/events.js';
 import { api, onUnauthorized } from './api.js';
 import { EventSocket } from './event-socket.js';
-import { addToHistory, outcomeOf, type HistoryEntry } from './history.js';
+import { mergeSamples } from './graph.js';
+import { mergeHistory } from './history.js';
 import { applyError, applyOperations, applyProgress } from './library.js';
 import { adoptTokenFromLocation, setToken } from './token.js';
 
@@ -36,13 +37,36 @@ class OperationsStore {
 }
 
 class HistoryStore {
-  /** newest first */
+  /** the node's finished operations, newest first */
   list = $state.raw<HistoryEntry[]>([]);
-  private next = 1;
+  loaded = $state(false);
 
-  add(entry: Omit<HistoryEntry, 'key' | 'at'>): void {
-    this.list = addToHistory(this.list, { ...entry, key: this.next++, at: Date.now() });
+  add(entries: HistoryEntry[]): void {
+    this.list = mergeHistory(this.list, entries);
   }
+}
+
+class QueueStore {
+  value = $state.raw<Queue>({ maxActive: 1, active: 0, items: [] });
+  /** counts QueueChanged events, so a slower REST answer cannot undo a newer one */
+  epoch = 0;
+}
+
+/** How many samples the graphs hold: the node keeps 5 minutes at one a second. */
+export const THROUGHPUT_KEPT = 300;
+
+class ThroughputStore {
+  samples = $state.raw<ThroughputSample[]>([]);
+  intervalMs = $state(1000);
+
+  add(incoming: ThroughputSample[]): void {
+    this.samples = mergeSamples(this.samples, incoming, THROUGHPUT_KEPT);
+  }
+}
+
+class StatsStore {
+  /** bytes moved since the node started, in total and per peer */
+  value = $state.raw<Stats | null>(null);
 }
 
 export interface Notice {
@@ -73,6 +97,9 @@ export const peers = new PeersStore();
 export const operations = new OperationsStore();
 export const notices = new NoticesStore();
 export const history = new HistoryStore();
+export const queue = new QueueStore();
+export const throughput = new ThroughputStore();
+export const stats = new StatsStore();
 
 /** How often the peer list (rtt, last seen) is refreshed; peers have no event for these. */
 const PEERS_REFRESH_MS = 5_000;
@@ -104,7 +131,7 @@ export function startLive(): () => void {
   socket.start();
   void refreshAll();
   const timer = setInterval(() => {
-    if (connection.state === 'online') void refreshPeers();
+    if (connection.state === 'online') void Promise.all([refreshPeers(), refreshStats()]);
   }, PEERS_REFRESH_MS);
 
   return () => {
@@ -124,7 +151,16 @@ export function submitToken(token: string): void {
 }
 
 export async function refreshAll(): Promise<void> {
-  await Promise.all([refreshHealth(), refreshGames(), refreshPeers(), refreshOperations()]);
+  await Promise.all([
+    refreshHealth(),
+    refreshGames(),
+    refreshPeers(),
+    refreshOperations(),
+    refreshQueue(),
+    refreshHistory(),
+    refreshThroughput(),
+    refreshStats(),
+  ]);
 }
 
 export async function refreshHealth(): Promise<void> {
@@ -164,6 +200,48 @@ async function refreshOperations(): Promise<void> {
   }
 }
 
+async function refreshQueue(): Promise<void> {
+  const epoch = queue.epoch;
+  try {
+    const value = await api.queue();
+    if (queue.epoch === epoch) queue.value = value;
+  } catch {
+    // shown through the connection state
+  }
+}
+
+async function refreshHistory(): Promise<void> {
+  try {
+    history.add(await api.history());
+    history.loaded = true;
+  } catch {
+    // shown through the connection state
+  }
+}
+
+async function refreshThroughput(): Promise<void> {
+  try {
+    const { intervalMs, samples } = await api.statsHistory();
+    throughput.intervalMs = intervalMs;
+    throughput.add(samples);
+  } catch {
+    // shown through the connection state
+  }
+}
+
+async function refreshStats(): Promise<void> {
+  try {
+    stats.value = await api.stats();
+  } catch {
+    // shown through the connection state
+  }
+}
+
+/** Show a queue the node just answered with (a move or a removal), unless an event already said more. */
+export function setQueue(value: Queue, epoch: number): void {
+  if (queue.epoch === epoch) queue.value = value;
+}
+
 function gameName(id: string): string {
   return library.games.find((game) => game.id === id)?.name ?? id;
 }
@@ -174,9 +252,17 @@ function failed(id: string, what: string, error: ErrorInfo): void {
 }
 
 export function handleEvent(event: PeerEvent): void {
-  const outcome = outcomeOf(event);
-  if (outcome) history.add(outcome);
   switch (event.type) {
+    case 'QueueChanged':
+      queue.epoch += 1;
+      queue.value = event.queue;
+      break;
+    case 'HistoryAdded':
+      history.add([event.entry]);
+      break;
+    case 'StatsSample':
+      throughput.add([event.sample]);
+      break;
     case 'LibraryChanged':
       library.epoch += 1;
       library.games = event.games;
