@@ -283,7 +283,12 @@ export class PeerRuntime {
   /** A peer with what this node exchanged with it. */
   private describePeer(peer: PeerBase): Peer {
     const moved = this.stats.forPeer(peer.peerId);
-    return { ...peer, downloading: this.swarm?.downloading(peer.peerId) ?? [], uploadedBytes: moved.uploadedBytes, downloadedBytes: moved.downloadedBytes };
+    return {
+      ...peer,
+      downloading: this.swarm?.downloading(peer.peerId) ?? [],
+      uploadedBytes: moved.uploadedBytes,
+      downloadedBytes: moved.downloadedBytes,
+    };
   }
 
   subscribe(listener: EventListener): () => void {

@@ -8,7 +8,6 @@ import { cleanEnv, cli } from '../helpers/cli.js';
 import { CLI, PROJECT_ROOT, startNode } from '../helpers/node-process.js';
 import { makeGame, tempDir, waitFor } from '../helpers/temp-dir.js';
 
-
 /**
  * Runs the CLI in a pseudo-terminal (util-linux `script`), as a person would:
  * the progress bar only draws on a terminal. Resolves with everything it drew.

@@ -127,7 +127,7 @@ describe.skipIf(skipSuite(support, 'rate-limited test hosts'))('swarm between re
     expect((await other!.api.get<Stats>('/api/stats')).uploadedBytes).toBe(0);
   }, 300_000);
 
-  it('SW2: a player killed mid-swarm and a player whose disk rots: the rotten one is banned, the others finish with the seed\'s bytes', async () => {
+  it("SW2: a player killed mid-swarm and a player whose disk rots: the rotten one is banned, the others finish with the seed's bytes", async () => {
     const { players, payload } = await room(false);
     const killed = players[5]!;
     const rotten = players[4]!;
@@ -155,7 +155,13 @@ describe.skipIf(skipSuite(support, 'rate-limited test hosts'))('swarm between re
     const want = sha256(payload);
     for (const p of honest) expect(sha256(await fs.readFile(gameFile(p))), p.name).toBe(want);
     // someone got a rotten chunk from it, and nobody asked it more than its request slots (2) at once before banning it
-    const reports = honest.map((p) => p.log().split('\n').filter((l) => l.includes('corrupt chunk') && l.includes(rottenId)).length);
+    const reports = honest.map(
+      (p) =>
+        p
+          .log()
+          .split('\n')
+          .filter((l) => l.includes('corrupt chunk') && l.includes(rottenId)).length,
+    );
     expect(Math.max(...reports)).toBeGreaterThanOrEqual(1);
     for (const n of reports) expect(n).toBeLessThanOrEqual(2);
   }, 300_000);

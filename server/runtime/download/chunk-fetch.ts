@@ -34,7 +34,13 @@ export interface FetchMode {
   signal: AbortSignal;
 }
 
-export async function fetchChunk(ctx: ChunkFetchContext, chunk: Chunk, peerId: string, connection: TransportConnection, mode: FetchMode): Promise<Buffer | null> {
+export async function fetchChunk(
+  ctx: ChunkFetchContext,
+  chunk: Chunk,
+  peerId: string,
+  connection: TransportConnection,
+  mode: FetchMode,
+): Promise<Buffer | null> {
   const idle = ctx.idleTimeoutMs;
   const { header, body } = await requestData(
     connection,

@@ -130,7 +130,11 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
       fetch: async ({ chunk, duplicate }, peerId, connection, fetchSignal) => {
         const manifest = chunk.peers.includes(peerId) ? undefined : session?.manifest;
         try {
-          return await fetchChunk(ctxFor(chunk), chunk, peerId, connection, { aside: duplicate, signal: fetchSignal, ...(manifest ? { manifest } : {}) });
+          return await fetchChunk(ctxFor(chunk), chunk, peerId, connection, {
+            aside: duplicate,
+            signal: fetchSignal,
+            ...(manifest ? { manifest } : {}),
+          });
         } catch (err) {
           if (err instanceof CorruptChunkError) corrupt.push({ path: plan.files[chunk.fileIndex]!.path, offset: chunk.offset, peerId });
           throw err;

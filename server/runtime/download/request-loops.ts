@@ -216,6 +216,7 @@ function failureOf(err: unknown): ChunkFailure {
   if (err instanceof CorruptChunkError) return 'corrupt';
   if (err instanceof WireError && err.code === WireErrorCode.Busy) return 'busy';
   if (err instanceof WireError && err.code === WireErrorCode.Spreading) return 'declined';
-  if (err instanceof WireError && (err.code === WireErrorCode.ChunkUnavailable || err.code === WireErrorCode.WrongManifest)) return 'unavailable';
+  if (err instanceof WireError && (err.code === WireErrorCode.ChunkUnavailable || err.code === WireErrorCode.WrongManifest))
+    return 'unavailable';
   return 'error';
 }

@@ -130,7 +130,11 @@ export class ProtocolServer {
   }
 
   /** A chunk, within the upload slots: from a downloaded game, or on a manifest from the swarm. */
-  private async sendChunk(connection: TransportConnection, stream: TransportStream, request: WireRequestOf<'GetGameFileChunk'>): Promise<void> {
+  private async sendChunk(
+    connection: TransportConnection,
+    stream: TransportStream,
+    request: WireRequestOf<'GetGameFileChunk'>,
+  ): Promise<void> {
     if (this.uploads >= this.uploadSlots) throw new WireError(WireErrorCode.Busy, `all ${this.uploadSlots} upload slots are taken`);
     // Spreading, for a complete holder (asked without a manifest): while a chunk goes to one player, and until
     // that player's have-set has told the others, a second player asking for it is sent to another chunk: the

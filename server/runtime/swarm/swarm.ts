@@ -174,7 +174,8 @@ export class Swarm {
     if (entry && entry.manifest === manifest) {
       const global = entry.layout.find(rel, offset, length);
       if (global === null) throw new WireError(WireErrorCode.OutOfRange, `${rel} ${offset}+${length} is not one chunk of the manifest`);
-      if (!entry.have.has(global)) throw new WireError(WireErrorCode.ChunkUnavailable, `chunk ${global} of "${id}" is not verified here yet`);
+      if (!entry.have.has(global))
+        throw new WireError(WireErrorCode.ChunkUnavailable, `chunk ${global} of "${id}" is not verified here yet`);
       return this.deps.openInRoot(entry.root, rel);
     }
     const own = this.deps.enabled ? await this.ownManifest(id) : null;
@@ -211,7 +212,15 @@ export class Swarm {
     const own = this.deps.enabled ? await this.ownManifest(id) : null;
     if (own) {
       const bytes = own.layout.bytes;
-      return { type: 'SwarmState', id, manifest: own.manifest, chunks: own.layout.chunks, have: own.full, bytes_have: bytes, bytes_total: bytes };
+      return {
+        type: 'SwarmState',
+        id,
+        manifest: own.manifest,
+        chunks: own.layout.chunks,
+        have: own.full,
+        bytes_have: bytes,
+        bytes_total: bytes,
+      };
     }
     return { type: 'SwarmState', id, manifest: null, chunks: 0, have: '', bytes_have: 0, bytes_total: 0 };
   }
@@ -230,12 +239,23 @@ export class Swarm {
     return value;
   }
 
-  private remember(peerId: string, id: string, s: { manifest: string | null; chunks: number; have: string; bytes_have: number; bytes_total: number }): void {
+  private remember(
+    peerId: string,
+    id: string,
+    s: { manifest: string | null; chunks: number; have: string; bytes_have: number; bytes_total: number },
+  ): void {
     let states = this.remote.get(peerId);
     if (!states) this.remote.set(peerId, (states = new Map()));
     const before = states.get(id);
     if (s.manifest === null) states.delete(id);
-    else states.set(id, { manifest: s.manifest, chunks: s.chunks, have: s.have, bytesHave: Math.min(s.bytes_have, s.bytes_total), bytesTotal: s.bytes_total });
+    else
+      states.set(id, {
+        manifest: s.manifest,
+        chunks: s.chunks,
+        have: s.have,
+        bytesHave: Math.min(s.bytes_have, s.bytes_total),
+        bytesTotal: s.bytes_total,
+      });
     const entry = this.local.get(id);
     if (entry && (s.manifest === entry.manifest || before?.manifest === entry.manifest)) entry.listeners.forEach((l) => l(peerId));
   }
@@ -277,7 +297,15 @@ export class Swarm {
 
   private async send(entry: LocalEntry, peerId: string, connection: TransportConnection, withdraw = false): Promise<void> {
     const state = withdraw ? { manifest: null, chunks: 0, have: '', bytes_have: 0, bytes_total: 0 } : entry.state();
-    const msg: SwarmHave = { type: 'SwarmHave', id: entry.id, manifest: state.manifest, chunks: state.chunks, have: state.have, bytes_have: state.bytes_have, bytes_total: state.bytes_total };
+    const msg: SwarmHave = {
+      type: 'SwarmHave',
+      id: entry.id,
+      manifest: state.manifest,
+      chunks: state.chunks,
+      have: state.have,
+      bytes_have: state.bytes_have,
+      bytes_total: state.bytes_total,
+    };
     try {
       const answer = await request(connection, msg, 'SwarmState', { timeoutMs: HAVE_TIMEOUT_MS });
       if (answer.id === entry.id) this.remember(peerId, entry.id, answer);

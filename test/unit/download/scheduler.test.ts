@@ -9,7 +9,15 @@ import { ChunkScheduler, type Chunk, type ChunkFailure } from '../../../server/r
 
 /** Chunk i is held by the peers in `holders[i]`. */
 function chunks(holders: string[][]): Chunk[] {
-  return holders.map((peers, index) => ({ index, fileIndex: 0, offset: index * 10, length: 10, sha256: `h${index}`, peers, global: index }));
+  return holders.map((peers, index) => ({
+    index,
+    fileIndex: 0,
+    offset: index * 10,
+    length: 10,
+    sha256: `h${index}`,
+    peers,
+    global: index,
+  }));
 }
 
 type Step =
@@ -147,7 +155,10 @@ const rows: Row[] = [
   },
   {
     rule: 'the losing copy is cancelled without a failure, and its chunk is not queued again',
-    holders: [['A', 'B'], ['A', 'B']],
+    holders: [
+      ['A', 'B'],
+      ['A', 'B'],
+    ],
     slots: 1,
     maxAttempts: 1,
     steps: [

@@ -34,7 +34,11 @@ async function room(players: number, payload: Buffer, uplink: number, swarm = tr
   }
   const [seed, ...rest] = nodes as [Node, ...Node[]];
   for (const p of rest) {
-    await waitFor(() => (p.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 && p.runtime.peers().length === players ? true : undefined), 5_000, 'room ready');
+    await waitFor(
+      () => (p.runtime.games().find((g) => g.id === 'alpha')?.peers === 1 && p.runtime.peers().length === players ? true : undefined),
+      5_000,
+      'room ready',
+    );
   }
   return { seed, players: rest };
 }

@@ -135,7 +135,8 @@ describe('swarm serving (in-memory transport)', () => {
     const seed = await startMemoryNode({ net, port: 511, gameDir: games, uploadLimit: 1 }); // every upload stalls
     await waitFor(() => (seed.runtime.games().find((g) => g.id === 'alpha')?.downloaded ? true : undefined), 3_000, 'scanned');
     const conn = await rawClient(net, 511, await identity(2));
-    const ask = (i: number) => rawRequest(conn, { type: 'GetGameFileChunk', id: 'alpha', path: 'alpha.eti', offset: i * CHUNK, length: CHUNK });
+    const ask = (i: number) =>
+      rawRequest(conn, { type: 'GetGameFileChunk', id: 'alpha', path: 'alpha.eti', offset: i * CHUNK, length: CHUNK });
     const stalled = [...Array(8).keys()].map((i) => ask(i));
     stalled.forEach((p) => p.catch(() => undefined));
     await new Promise((r) => setTimeout(r, 300)); // the eight are being served (waiting on the limit)
