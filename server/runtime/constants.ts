@@ -78,3 +78,6 @@ export const BUSY_BACKOFF_MS = 100;
 
 /** A swarming node refuses a chunk it is sending to another peer, and for this long after: about the time the receiver's have-set takes to reach the others. */
 export const SPREAD_WINDOW_MS = 1_000;
+
+/** A chunk still being sent after this long is no longer refused to others (its requester may be gone or stuck). */
+export const SPREAD_HOLD_MS = 5_000;

@@ -101,7 +101,10 @@ describe('downloads between real nodes', () => {
     expect(await settled(r)).toMatchObject({ downloaded: true, lastError: null });
     expect(Buffer.compare(await fileOf(r), payload)).toBe(0);
     const [f, sl] = [await uploaded(fast), await uploaded(slow)];
-    expect(f + sl).toBe(12 * CHUNK + 9);
+    // the endgame may race the slow source's last chunks from the fast one and cancel the slow copies:
+    // at most its two chunks in flight are sent twice
+    expect(f + sl).toBeGreaterThanOrEqual(12 * CHUNK + 9);
+    expect(f + sl).toBeLessThanOrEqual(14 * CHUNK + 9);
     expect(f).toBeGreaterThan(3 * sl);
   });
 

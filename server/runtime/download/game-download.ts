@@ -28,7 +28,7 @@ import { commitSentinel, parkSentinel, sweepSentinels } from './sentinel.js';
 export interface DownloadProgress extends ProgressSnapshot {
   /** peers that sent bytes in the last second */
   peers: number;
-  /** bytes per second from each peer sending now */
+  /** each peer sending now, with its bytes per second (0 in its first moments) */
   bySource: Record<string, number>;
 }
 
@@ -66,8 +66,9 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
   await fs.mkdir(root, { recursive: true });
   await parkSentinel(root);
   const files: OpenFile[] = [];
-  /** bytes from each peer, a meter per peer: it counts as sending while its speed is above zero */
+  /** bytes from each peer (its speed), and when it last sent some */
   const perPeer = new Map<string, ProgressMeter>();
+  const lastBytesAt = new Map<string, number>();
   let progressTimer: NodeJS.Timeout | undefined;
   let session: SwarmSession | null = null;
   try {
@@ -76,12 +77,14 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
     const meter = new ProgressMeter(game.files.reduce((n, f) => n + f.size, 0));
     meter.skip(plan.bytesReused);
     const emit = () => {
+      // a peer counts as sending while its last bytes are under a second old; its speed is its own meter's
+      const now = performance.now();
       const bySource: Record<string, number> = {};
       for (const [peer, m] of perPeer) {
-        const { speed } = m.snapshot();
-        if (speed > 0) bySource[peer] = speed;
+        const { speed } = m.snapshot(now);
+        if (now - (lastBytesAt.get(peer) ?? -Infinity) < SENDING_WINDOW_MS) bySource[peer] = speed;
       }
-      opts.onProgress({ ...meter.snapshot(), peers: Object.keys(bySource).length, bySource });
+      opts.onProgress({ ...meter.snapshot(now), peers: Object.keys(bySource).length, bySource });
     };
     progressTimer = setInterval(emit, opts.progressIntervalMs ?? DOWNLOAD_PROGRESS_INTERVAL_MS);
     emit();
@@ -111,6 +114,7 @@ export async function downloadGame(opts: GameDownloadOptions): Promise<DownloadR
         let m = perPeer.get(peer);
         if (!m) perPeer.set(peer, (m = new ProgressMeter(0, SENDING_WINDOW_MS)));
         m.add(bytes);
+        lastBytesAt.set(peer, performance.now());
         opts.onPeerBytes(peer, bytes);
       },
     });

@@ -22,7 +22,7 @@ export interface RequestLoopOptions {
   /** the sources now: validated holders and swarm peers on the manifest */
   peers(): readonly string[];
   slotsPerPeer: number;
-  /** a peer that has answered "busy" for this long counts as failing (its slots may be held by stuck uploads) */
+  /** a peer that has answered "busy" or "spreading" for this long counts as failing (stuck uploads may hold its slots or chunks) */
   busyLimitMs: number;
   connectionFor(peerId: string): TransportConnection | undefined;
   signal: AbortSignal;
@@ -64,7 +64,7 @@ export async function runRequestLoops(scheduler: ChunkScheduler, opts: RequestLo
   /** chunks whose copy fetched aside is being written (it won) */
   const claimed = new Set<number>();
   const loops = new Map<string, number>();
-  /** since when each peer has answered nothing but "busy" */
+  /** since when each peer has answered nothing but "busy" or "spreading" */
   const busySince = new Map<string, number>();
   let alive = 0;
   let allStopped: () => void = () => undefined;
@@ -116,7 +116,7 @@ export async function runRequestLoops(scheduler: ChunkScheduler, opts: RequestLo
         return;
       }
       let why = failureOf(err);
-      if (why === 'busy') {
+      if (why === 'busy' || why === 'declined') {
         const since = busySince.get(peerId) ?? performance.now();
         busySince.set(peerId, since);
         if (performance.now() - since > opts.busyLimitMs) why = 'error';

@@ -7,8 +7,8 @@
 // (fewest usable holders; random among equals), and a complete holder is not
 // asked for a chunk a swarm peer already holds, so the seed's uplink goes to
 // what nobody else has yet. Once nothing is pending, an idle peer may take a
-// second copy of a chunk in flight elsewhere (the endgame): the first verified
-// copy wins and the other is cancelled. A chunk that fails goes back to the
+// second copy of a chunk in flight elsewhere for a while (the endgame): the
+// first verified copy wins and the other is cancelled. A chunk that fails goes back to the
 // queue and is not given to the same peer again; a peer that sends a bad chunk
 // (hash mismatch) is not used again; a busy or chunk-less answer is no failure;
 // a chunk that failed too often fails the download. Queries (`blocked`,
@@ -36,6 +36,8 @@ export interface SchedulerOptions {
   now?: () => number;
   /** how long a declined chunk is not offered to the peer that declined it */
   declineMs?: number;
+  /** a chunk gets a second copy (the endgame) only once it has been in flight this long */
+  endgameAfterMs?: number;
 }
 
 /**
@@ -55,6 +57,8 @@ export interface Assignment {
 export class ChunkScheduler {
   private pending: Chunk[];
   private readonly inFlight = new Map<number, Set<string>>();
+  /** since when each chunk in flight has been */
+  private readonly inFlightSince = new Map<number, number>();
   private readonly doneSet = new Set<number>();
   private readonly attempts = new Map<number, number>();
   private readonly failedOn = new Map<number, Set<string>>();
@@ -133,10 +137,12 @@ export class ChunkScheduler {
       return { chunk, duplicate: false };
     }
     if (this.pending.length > 0) return null;
-    // endgame: a second copy of a chunk only one other peer is fetching
+    // endgame: a second copy of a chunk only one other peer has been fetching for a while (a slow or stuck source)
+    const slowSince = now - (this.opts.endgameAfterMs ?? 1_000);
     for (const [index, fetchers] of this.inFlight) {
       const chunk = this.chunks[index]!;
       if (fetchers.size !== 1 || fetchers.has(peer) || this.doneSet.has(index)) continue;
+      if ((this.inFlightSince.get(index) ?? now) > slowSince) continue;
       if (!this.has(peer, chunk) || this.failedOn.get(index)?.has(peer)) continue;
       this.take(chunk, peer);
       return { chunk, duplicate: true };
@@ -246,7 +252,10 @@ export class ChunkScheduler {
 
   private take(chunk: Chunk, peer: string): void {
     let fetchers = this.inFlight.get(chunk.index);
-    if (!fetchers) this.inFlight.set(chunk.index, (fetchers = new Set()));
+    if (!fetchers) {
+      this.inFlight.set(chunk.index, (fetchers = new Set()));
+      this.inFlightSince.set(chunk.index, this.now());
+    }
     fetchers.add(peer);
     this.busy.set(peer, (this.busy.get(peer) ?? 0) + 1);
   }
@@ -285,6 +294,9 @@ export class ChunkScheduler {
   private release(chunk: Chunk, peer: string): void {
     const fetchers = this.inFlight.get(chunk.index);
     if (fetchers?.delete(peer)) this.busy.set(peer, Math.max(0, (this.busy.get(peer) ?? 1) - 1));
-    if (fetchers?.size === 0) this.inFlight.delete(chunk.index);
+    if (fetchers?.size === 0) {
+      this.inFlight.delete(chunk.index);
+      this.inFlightSince.delete(chunk.index);
+    }
   }
 }

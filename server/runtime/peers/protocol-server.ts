@@ -11,7 +11,7 @@ import { WireErrorCode, WireRequest, type WireAnswer, type WireRequestOf } from 
 import type { Logger } from '../logger.js';
 import { endWithMessage, readMessage, writeMessage } from '../transport/framing.js';
 import type { TransportConnection, TransportStream } from '../transport/transport.js';
-import { SPREAD_WINDOW_MS, UPLOAD_SLOTS } from '../constants.js';
+import { SPREAD_HOLD_MS, SPREAD_WINDOW_MS, UPLOAD_SLOTS } from '../constants.js';
 import type { OpenedFile, ServedFiles } from './served-files.js';
 import { WireError } from './wire-error.js';
 
@@ -145,7 +145,8 @@ export class ProtocolServer {
       throw new WireError(WireErrorCode.Spreading, 'that chunk is being sent to another peer; ask for another one');
     }
     this.uploads++;
-    if (spread) this.recentChunks.set(key, Infinity);
+    // held while it is sent, but no longer than SPREAD_HOLD_MS: a requester that gave up may not block the chunk
+    if (spread) this.recentChunks.set(key, performance.now() + SPREAD_HOLD_MS);
     try {
       const { id, path: rel, offset, length, manifest } = request;
       let file: OpenedFile;

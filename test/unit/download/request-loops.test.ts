@@ -18,7 +18,7 @@ interface Pending {
 describe('request loops', () => {
   it('two copies fetched aside that arrive in the same tick: one is written, the other stands down', async () => {
     const chunk: Chunk = { index: 0, fileIndex: 0, offset: 0, length: 4, sha256: 'x', peers: ['A', 'B', 'C'], global: 0 };
-    const scheduler = new ChunkScheduler([chunk], { slotsPerPeer: 1, maxAttempts: 5 });
+    const scheduler = new ChunkScheduler([chunk], { slotsPerPeer: 1, maxAttempts: 5, endgameAfterMs: 0 });
     const fetches: Pending[] = [];
     const writes: Buffer[] = [];
     let changed = () => {};

@@ -106,6 +106,7 @@ const rows: Row[] = [
       ['next', 'S', 1],
       ['next', 'P', 0],
       ['complete', 1, 'S'],
+      ['clock', 1000],
       ['dup', 'S', 0], // endgame: a second copy of chunk 0 from the seed
     ],
   },
@@ -139,11 +140,14 @@ const rows: Row[] = [
     ],
   },
   {
-    rule: 'endgame: with nothing pending an idle peer takes a second copy of a chunk in flight; the first verified copy wins',
+    rule: 'endgame: with nothing pending an idle peer takes a second copy of a chunk in flight for a second; the first verified copy wins',
     holders: [['A', 'B', 'C']],
     slots: 1,
     steps: [
       ['next', 'A', 0],
+      ['clock', 999],
+      ['dup', 'B', null], // in flight for under a second: no copy yet
+      ['clock', 1000],
       ['dup', 'B', 0],
       ['dup', 'C', null], // two copies at most
       ['first', 0, 'B', true],
@@ -165,6 +169,7 @@ const rows: Row[] = [
       ['next', 'A', 0],
       ['next', 'B', 1],
       ['first', 1, 'B', true],
+      ['clock', 1000],
       ['dup', 'B', 0],
       ['first', 0, 'B', true],
       ['cancel', 0, 'A'],
@@ -381,6 +386,7 @@ function run(row: Row): void {
     random: () => row.random ?? 0.99,
     now: () => clock,
     declineMs: 1_000,
+    endgameAfterMs: 1_000,
   });
   row.steps.forEach((step, i) => {
     const at = `step ${i}: ${JSON.stringify(step, (_k, v: unknown) => (v instanceof RegExp ? String(v) : v))}`;
