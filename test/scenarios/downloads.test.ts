@@ -71,7 +71,7 @@ async function listFiles(root: string): Promise<string[]> {
 }
 
 describe('downloads between real nodes', () => {
-  it('D1: two sources split a four-chunk file exactly two and two, byte-identical', async () => {
+  it('D1: two sources split a four-chunk file, each chunk once, byte-identical', async () => {
     const payload = randomBytes(4 * CHUNK);
     const a = await source(payload);
     const b = await source(payload);
@@ -81,9 +81,14 @@ describe('downloads between real nodes', () => {
     const done = await settled(r);
     expect(done).toMatchObject({ downloaded: true, installed: false, version: '20240601', lastError: null });
     expect(Buffer.compare(await fileOf(r), payload)).toBe(0);
-    // each source sent exactly two chunks of the archive; version.ini (9 bytes) went to one of them
+    // each source sent whole chunks of the archive, at least one, four together; version.ini (9 bytes) went to one
+    // of them (how many each takes depends on which chunks each drew first: rarest first, random among equals)
     const sent = [await uploaded(a), await uploaded(b)].map((n) => (n % CHUNK === 9 ? n - 9 : n));
-    expect(sent).toEqual([2 * CHUNK, 2 * CHUNK]);
+    for (const n of sent) {
+      expect(n % CHUNK).toBe(0);
+      expect(n).toBeGreaterThanOrEqual(CHUNK);
+    }
+    expect(sent[0]! + sent[1]!).toBe(4 * CHUNK);
     // and the receiver fetched nothing twice: what it got per peer is exactly what each sent
     const got = await stats(r);
     expect(got.downloadedBytes).toBe(4 * CHUNK + 9);

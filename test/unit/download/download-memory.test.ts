@@ -33,7 +33,7 @@ const finished = (seen: PeerEvent[]) =>
   waitFor(() => seen.find((e) => e.type === 'DownloadGameFilesFinished' || e.type === 'DownloadGameFilesFailed'), 15_000, 'download end');
 
 describe('downloads (in-memory transport)', () => {
-  it('splits a four-chunk file exactly two and two between two sources, byte-identical', async () => {
+  it('splits a four-chunk file between two sources, each chunk once, byte-identical', async () => {
     const net = new MemoryNetwork();
     const payload = randomBytes(4 * CHUNK);
     const a = await seed(net, 101, { 'alpha.eti': payload });
@@ -48,7 +48,11 @@ describe('downloads (in-memory transport)', () => {
     const result = c.runtime.lastDownload('alpha')!;
     const archive = result.deliveries.filter((d) => d.path === 'alpha.eti');
     const byPeer = (id: string) => archive.filter((d) => d.peerId === id).length;
-    expect([byPeer(a.runtime.peerId), byPeer(b.runtime.peerId)]).toEqual([2, 2]);
+    // both sources worked (which takes how many depends on which chunks each drew first: rarest first, random
+    // among equals), and together they sent the file exactly once
+    expect(byPeer(a.runtime.peerId)).toBeGreaterThanOrEqual(1);
+    expect(byPeer(b.runtime.peerId)).toBeGreaterThanOrEqual(1);
+    expect(byPeer(a.runtime.peerId) + byPeer(b.runtime.peerId)).toBe(4);
     expect(archive.reduce((n, d) => n + d.length, 0)).toBe(payload.length);
     expect(new Set(archive.map((d) => d.offset)).size).toBe(4); // no chunk fetched twice
     expect(seen.filter((e) => e.type === 'DownloadGameFilesFinished')).toHaveLength(1);
