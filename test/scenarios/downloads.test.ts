@@ -266,9 +266,10 @@ describe('downloads between real nodes', () => {
       if (op && op.speed > 0) samples.push({ ...op, at: Date.now() });
     }
     expect(samples.length).toBeGreaterThanOrEqual(4);
-    for (const op of samples) {
+    for (const [i, op] of samples.entries()) {
       expect(op.bytesTotal).toBe(6 * CHUNK + 9);
-      expect(op.speed).toBeGreaterThan(1.5 * MiB);
+      // the speed is a 3 s sliding average: the first sample may still hold the moments before the first byte
+      if (i > 0) expect(op.speed).toBeGreaterThan(1.5 * MiB);
       expect(op.speed).toBeLessThan(4.5 * MiB); // 3 MiB/s cap, sliding-window average
       expect(op.peers).toBe(1);
       const eta = (op.bytesTotal - op.bytesDone) / op.speed;
