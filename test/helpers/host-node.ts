@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { hostApi, type HostApi } from './netns-api.js';
 import type { Host } from './netns.js';
-import { CLI } from './node-process.js';
+import { serveArgs } from './node-process.js';
 
 /** every node listens for QUIC on this port (each host has its own port space) */
 export const HOST_QUIC_PORT = 7421;
@@ -35,15 +35,7 @@ export interface HostNodeOptions {
 
 export async function startHostNode(host: Host, opts: HostNodeOptions): Promise<HostNode> {
   const args = [
-    '--max-semi-space-size=2', // as the lanspread bin and npm start run it
-    CLI,
-    'serve',
-    '--games',
-    opts.games,
-    '--state',
-    opts.state,
-    '--http',
-    '127.0.0.1:0',
+    ...serveArgs(opts.games, opts.state, '127.0.0.1:0'),
     '--quic-port',
     String(HOST_QUIC_PORT),
     '--no-mdns',

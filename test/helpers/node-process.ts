@@ -41,18 +41,15 @@ export interface StartNodeOptions {
   mdns?: boolean;
 }
 
+/** `node … lanspread serve` on these folders and HTTP address, run as the lanspread bin and npm start run it. */
+export function serveArgs(games: string, state: string, http: string): string[] {
+  return ['--max-semi-space-size=2', CLI, 'serve', '--games', games, '--state', state, '--http', http];
+}
+
 export async function startNode(opts: StartNodeOptions): Promise<NodeProcess> {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (npm test does it)`);
   const args = [
-    '--max-semi-space-size=2', // as the lanspread bin and npm start run it
-    CLI,
-    'serve',
-    '--games',
-    opts.games,
-    '--state',
-    opts.state,
-    '--http',
-    opts.http ?? '127.0.0.1:0',
+    ...serveArgs(opts.games, opts.state, opts.http ?? '127.0.0.1:0'),
     ...(opts.mdns ? [] : ['--no-mdns']),
     '--log-level',
     'debug',
